@@ -1,0 +1,295 @@
+"""Readers turn shards into bounded polars batches; every line they cannot use goes to quarantine.
+
+One registry (``READERS``) maps a file suffix to a reader. Readers never raise on a bad record: they hand
+``(file, line, error, raw)`` to the quarantine callback and go on, so a run always accounts for every input
+line. They raise ``InputError`` only when the input as a whole is unusable (missing path, no shards,
+unknown format), with a message naming the path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
+
+from curation.documents import DOC_SCHEMA
+
+
+class InputError(Exception):
+    """The input as a whole cannot be read (the message names the path and what to do)."""
+
+
+class ReaderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text_field: str = Field("text", description="field (or column) holding the document text")
+    id_field: str = Field("id", description="field holding the document id; file:line when absent")
+    batch_size: int = Field(1000, ge=1, description="documents per batch: bounds memory per step")
+    max_doc_chars: int = Field(
+        10_000_000, ge=1, description="longer documents are quarantined (one giant record must not take a run down)"
+    )
+
+
+QuarantineFn = Callable[[str, int, str, str], None]
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
+SUFFIXES = JSONL_SUFFIXES + (".json", ".parquet", ".txt")
+
+
+def _suffix(path: Path) -> str | None:
+    name = path.name.lower()
+    return next((s for s in sorted(SUFFIXES, key=len, reverse=True) if name.endswith(s)), None)
+
+
+def _is_hf_dataset_dir(path: Path) -> bool:
+    return (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists()
+
+
+def expand_inputs(paths: list[str | Path]) -> list[Path]:
+    """Files and directories to an ordered list of shards (sorted, so runs are reproducible)."""
+    shards: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.is_dir() and _is_hf_dataset_dir(path):
+            shards.append(path)
+        elif path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p))
+            found += sorted(p for p in path.iterdir() if p.is_dir() and _is_hf_dataset_dir(p))
+            if not found:
+                raise InputError(
+                    f"{path}: directory holds no shards (looked for {', '.join(SUFFIXES)} "
+                    "or a Hugging Face dataset saved with save_to_disk)"
+                )
+            shards.extend(found)
+        elif _suffix(path) is None:
+            raise InputError(f"{path}: unknown format; expected one of {', '.join(SUFFIXES)}")
+        else:
+            shards.append(path)
+    return shards
+
+
+class _Rows:
+    """Accumulates validated rows and flushes them as batches of the fixed schema."""
+
+    def __init__(self, cfg: ReaderConfig, file: str, quarantine: QuarantineFn):
+        self.cfg, self.file, self.quarantine = cfg, file, quarantine
+        self.rows: dict[str, list] = {k: [] for k in DOC_SCHEMA}
+
+    def add(self, line: int, record: object, raw: str) -> None:
+        cfg = self.cfg
+        if not isinstance(record, dict):
+            return self.quarantine(self.file, line, f"not a JSON object: got {type(record).__name__}", raw)
+        if cfg.text_field not in record:
+            fields = ", ".join(sorted(record)) or "none"
+            return self.quarantine(self.file, line, f"missing text field: '{cfg.text_field}' not among fields ({fields})", raw)
+        text = record[cfg.text_field]
+        if not isinstance(text, str):
+            kind = "null" if text is None else type(text).__name__
+            return self.quarantine(self.file, line, f"text not a string: field '{cfg.text_field}' is {kind}", raw)
+        if not text.strip():
+            return self.quarantine(self.file, line, "empty text", raw)
+        if len(text) > cfg.max_doc_chars:
+            return self.quarantine(
+                self.file, line, f"document too large: {len(text):,} chars > max_doc_chars={cfg.max_doc_chars:,}", raw
+            )
+        doc_id = record.get(cfg.id_field)
+        meta = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.id_field)}
+        self.rows["id"].append(f"{Path(self.file).name}:{line}" if doc_id is None else str(doc_id))
+        self.rows["text"].append(text)
+        self.rows["metadata"].append(orjson.dumps(meta, option=orjson.OPT_SORT_KEYS, default=str).decode())
+        self.rows["source"].append(f"{self.file}:{line}")
+
+    def full(self) -> bool:
+        return len(self.rows["id"]) >= self.cfg.batch_size
+
+    def flush(self) -> pl.DataFrame | None:
+        if not self.rows["id"]:
+            return None
+        batch = pl.DataFrame(self.rows, schema=DOC_SCHEMA)
+        self.rows = {k: [] for k in DOC_SCHEMA}
+        return batch
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return gzip.open(path, "rb")
+    if name.endswith(".zst"):
+        import zstandard
+
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+    return open(path, "rb")
+
+
+def _lines(path: Path, quarantine: QuarantineFn) -> Iterator[tuple[int, bytes]]:
+    """Numbered raw lines; a truncated or corrupt compressed stream becomes one quarantine record."""
+    n = 0
+    try:
+        with _open_binary(path) as fh:
+            for n, raw in enumerate(fh, start=1):
+                yield n, raw
+    except (EOFError, OSError, ValueError) as exc:
+        quarantine(str(path), n + 1, f"unreadable stream: stops after line {n} ({type(exc).__name__}: {exc})", "")
+
+
+def _decode(raw: bytes) -> tuple[str | None, str]:
+    raw = raw.rstrip(b"\r\n")
+    try:
+        return raw.decode("utf-8"), ""
+    except UnicodeDecodeError as exc:
+        return None, f"invalid UTF-8: bad byte at offset {exc.start}"
+
+
+def read_jsonl(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    rows = _Rows(cfg, str(path), quarantine)
+    for line, raw in _lines(path, quarantine):
+        text, err = _decode(raw)
+        if text is None:
+            quarantine(str(path), line, err, raw.decode("utf-8", errors="backslashreplace"))
+            continue
+        if not text.strip():
+            continue  # blank separator lines hold no document
+        text = text.lstrip("\ufeff")
+        try:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            quarantine(str(path), line, f"invalid JSON: {exc}", text)
+            continue
+        rows.add(line, record, text)
+        if rows.full():
+            yield rows.flush()
+    if (batch := rows.flush()) is not None:
+        yield batch
+
+
+def read_json_array(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    """A JSON array of records (as LIMA/Alpaca ship); ``line`` is the 1-based element number."""
+    try:
+        records = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc}); for one record per line use .jsonl") from exc
+    if not isinstance(records, list):
+        raise InputError(f"{path}: expected a JSON array of records, got {type(records).__name__}")
+    rows = _Rows(cfg, str(path), quarantine)
+    for i, record in enumerate(records, start=1):
+        rows.add(i, record, orjson.dumps(record, default=str).decode())
+        if rows.full():
+            yield rows.flush()
+    if (batch := rows.flush()) is not None:
+        yield batch
+
+
+def read_txt(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    """Plain text: each non-blank line is one document (wikitext paragraphs, one article per line)."""
+    rows = _Rows(cfg, str(path), quarantine)
+    for line, raw in _lines(path, quarantine):
+        text, err = _decode(raw)
+        if text is None:
+            quarantine(str(path), line, err, raw.decode("utf-8", errors="backslashreplace"))
+            continue
+        if not text.strip():
+            continue
+        rows.add(line, {cfg.text_field: text}, text)
+        if rows.full():
+            yield rows.flush()
+    if (batch := rows.flush()) is not None:
+        yield batch
+
+
+def _table_batches(
+    tables: Iterator[pa.Table | pa.RecordBatch], file: str, cfg: ReaderConfig, quarantine: QuarantineFn
+) -> Iterator[pl.DataFrame]:
+    """Columnar input: validate per row without leaving arrow for the common (valid) case."""
+    offset = 0
+    rows = _Rows(cfg, file, quarantine)
+    for table in tables:
+        frame = pl.from_arrow(table)
+        if isinstance(frame, pl.Series):
+            frame = frame.to_frame()
+        if cfg.text_field not in frame.columns:
+            raise InputError(
+                f"{file}: no column '{cfg.text_field}' (columns: {', '.join(frame.columns)}); pass --text-field"
+            )
+        for i, record in enumerate(frame.iter_rows(named=True), start=offset + 1):
+            rows.add(i, record, orjson.dumps(record, default=str).decode())
+            if rows.full():
+                yield rows.flush()
+        offset += frame.height
+    if (batch := rows.flush()) is not None:
+        yield batch
+
+
+def read_parquet(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+    yield from _table_batches(pf.iter_batches(batch_size=cfg.batch_size), str(path), cfg, quarantine)
+
+
+def read_hf_dataset(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    """A `datasets` Dataset or DatasetDict saved with ``save_to_disk``; splits are read in name order."""
+    import datasets
+
+    loaded = datasets.load_from_disk(str(path))
+    splits = [(name, loaded[name]) for name in sorted(loaded)] if isinstance(loaded, datasets.DatasetDict) else [("", loaded)]
+    for name, ds in splits:
+        file = f"{path}/{name}" if name else str(path)
+        tables = (ds.data.slice(i, cfg.batch_size).table for i in range(0, len(ds), cfg.batch_size))
+        yield from _table_batches(tables, file, cfg, quarantine)
+
+
+READERS: dict[str, Callable[[Path, ReaderConfig, QuarantineFn], Iterator[pl.DataFrame]]] = {
+    **{s: read_jsonl for s in JSONL_SUFFIXES},
+    ".json": read_json_array,
+    ".parquet": read_parquet,
+    ".txt": read_txt,
+}
+
+
+def read_shard(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    if path.is_dir():
+        return read_hf_dataset(path, cfg, quarantine)
+    return READERS[_suffix(path)](path, cfg, quarantine)
+
+
+def read_documents(paths: list[str | Path], cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    for shard in expand_inputs(paths):
+        yield from read_shard(shard, cfg, quarantine)
+
+
+def count_records(paths: list[str | Path]) -> int:
+    """Input records counted independently of the readers (non-blank lines, array items, Parquet rows).
+
+    The run's invariant compares this against kept + removed + quarantined read back from the output files.
+    """
+    total = 0
+    for shard in expand_inputs(paths):
+        suffix = None if shard.is_dir() else _suffix(shard)
+        if shard.is_dir():
+            import datasets
+
+            loaded = datasets.load_from_disk(str(shard))
+            total += sum(len(d) for d in loaded.values()) if isinstance(loaded, datasets.DatasetDict) else len(loaded)
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            total += pq.ParquetFile(shard).metadata.num_rows
+        elif suffix == ".json":
+            total += len(orjson.loads(shard.read_bytes()))
+        else:
+            stream_errors: list = []
+            for _, raw in _lines(shard, lambda *q: stream_errors.append(q)):
+                total += bool(raw.decode("utf-8", errors="replace").strip())
+            total += len(stream_errors)
+    return total

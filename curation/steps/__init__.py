@@ -1,0 +1,55 @@
+"""Step registry: a config's ``step`` name picks the class; configs form one discriminated union."""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from curation.steps.base import Step, StepConfig
+from curation.steps.c4 import C4QualityConfig, C4QualityFilter
+from curation.steps.exact_dedup import ExactDedup, ExactDedupConfig
+from curation.steps.fineweb import FineWebQualityConfig, FineWebQualityFilter
+from curation.steps.gopher import GopherQualityConfig, GopherQualityFilter, GopherRepetitionConfig, GopherRepetitionFilter
+from curation.steps.langid import LanguageId, LanguageIdConfig
+from curation.steps.mail_body import MailBody, MailBodyConfig
+from curation.steps.minhash import MinHashConfig, MinHashDedup
+from curation.steps.normalize import Normalize, NormalizeConfig
+from curation.steps.quality import QualityClassifier, QualityConfig
+
+STEP_CLASSES: dict[str, type[Step]] = {
+    cls.name: cls
+    for cls in (
+        Normalize, ExactDedup, MinHashDedup, GopherQualityFilter, GopherRepetitionFilter,
+        C4QualityFilter, FineWebQualityFilter, LanguageId, QualityClassifier, MailBody,
+    )
+}
+
+AnyStepConfig = Annotated[
+    Union[
+        NormalizeConfig, ExactDedupConfig, MinHashConfig, GopherQualityConfig, GopherRepetitionConfig,
+        C4QualityConfig, FineWebQualityConfig, LanguageIdConfig, QualityConfig, MailBodyConfig,
+    ],
+    Field(discriminator="step"),
+]
+
+
+def build_step(config: StepConfig) -> Step:
+    return STEP_CLASSES[config.step](config)
+
+
+def default_steps() -> list[StepConfig]:
+    """FineWeb's order: cheap exact dedup first, filters, then near-dedup on what survived.
+
+    C4 runs without its terminal-punctuation line rule, as FineWeb does (the rule strips too much web text).
+    """
+    return [
+        NormalizeConfig(),
+        ExactDedupConfig(),
+        LanguageIdConfig(),
+        GopherRepetitionConfig(),
+        GopherQualityConfig(),
+        C4QualityConfig(filter_no_terminal_punct=False),
+        FineWebQualityConfig(),
+        MinHashConfig(),
+    ]

