@@ -54,6 +54,9 @@ def load_done(directory: Path, fp: str) -> dict | None:
         f = directory / name
         if not f.exists() or file_hash(f) != digest:
             return None
+    for key in ("kept_path", "removed_path", "quarantine_path"):
+        if key in manifest:  # the run directory may have moved since
+            manifest[key] = str(directory / Path(manifest[key]).name)
     manifest["reused"] = True
     return manifest
 
