@@ -13,6 +13,12 @@ for _key, _value in {
 }.items():
     os.environ.setdefault(_key, _value)
 
+# Import Prefect now, before any test captures output: its console log handler binds to sys.stderr at setup,
+# and a handler bound to one test's capsys stream fails in every later test once that stream is closed.
+from prefect.logging.configuration import setup_logging  # noqa: E402
+
+setup_logging()
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WINNOW_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DOLMA_CC = SHARED / "web" / "dolma_CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
