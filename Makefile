@@ -10,7 +10,7 @@ WINNOW := $(VENV)/bin/winnow
 STAMP  := $(VENV)/.winnow-installed
 DEMO_SHARD := data/demo/spamassassin.jsonl
 # pip on these machines warns about every missing local index folder; keep real errors only
-QUIET_PIP := grep -v -e "is ignored: it is neither a file nor a directory" || true
+QUIET_PIP := { grep -v -e "is ignored: it is neither a file nor a directory" || true; }
 
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1

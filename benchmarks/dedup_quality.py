@@ -31,9 +31,10 @@ from curation.config import CurationConfig  # noqa: E402
 from curation.pipeline import run_read_stage, run_step_stage  # noqa: E402
 from curation.steps.minhash import MinHashConfig, MinHashDedup  # noqa: E402
 from curation.storage import iter_parquet  # noqa: E402
+from curation.shared_data import shared_data_dir  # noqa: E402
 from curation.text import shingles  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+DATA = shared_data_dir()
 SHARDS = {
     "dolma_cc": (DATA / "web" / "dolma_CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz", ["normalize"]),
     "spamassassin_bodies": (DATA / "mail" / "spamassassin.jsonl.gz", ["mail_body", "normalize"]),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from curation.shared_data import shared_data_dir
+
 for _key, _value in {
     "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
@@ -20,7 +22,7 @@ from prefect.logging.configuration import setup_logging  # noqa: E402
 setup_logging()
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("WINNOW_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 DOLMA_CC = SHARED / "web" / "dolma_CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
 SPAMASSASSIN = SHARED / "mail" / "spamassassin.jsonl.gz"
 DEMO_CONFIG = ROOT / "configs" / "demo_mail.yaml"
