@@ -19,6 +19,8 @@ class CurationConfig(BaseModel):
     reader: ReaderConfig = Field(default_factory=ReaderConfig)
     steps: list[AnyStepConfig] = Field(default_factory=default_steps, description="applied in this order")
     output_format: Literal["jsonl", "parquet"] = Field("jsonl", description="format of kept/ and removed/")
+    shard_docs: int = Field(100_000, ge=1, description="documents per shard: the unit of parallel work and resume")
+    partitions: int = Field(8, ge=1, le=4096, description="hash partitions for global steps' reduce (memory per partition)")
 
     @classmethod
     def load(cls, path: str | Path | None) -> CurationConfig:

@@ -1,4 +1,4 @@
-"""Final run outputs: ``kept/``, ``removed/``, ``quarantine/`` and the report, with the invariant checked.
+"""Final run outputs: ``kept/``, ``removed/NN-step/``, ``quarantine/`` (one part per shard) and the report.
 
 The invariant is checked against an independent count of the input records and the rows read back from the
 files just written, so a bug anywhere between reader and writer shows up as a failed run, not a quiet loss.
@@ -13,10 +13,8 @@ import orjson
 import polars as pl
 
 from curation.pipeline import InvariantError
-from curation.readers import count_records
-from curation.storage import iter_parquet
-
-OUTPUT_DIRS = ("kept", "removed", "quarantine")
+from curation.readers import InputError, count_records
+from curation.storage import iter_parquet, parquet_rows
 
 
 def _jsonl_rows(batch: pl.DataFrame) -> bytes:
@@ -28,8 +26,10 @@ def _jsonl_rows(batch: pl.DataFrame) -> bytes:
     return bytes(out)
 
 
-def export(parquet: str | Path, dest: Path, fmt: str) -> tuple[Path, int]:
-    """Copies a stage file to its user-facing place, atomically (temp name, then rename)."""
+def export(parquet: str | Path, dest: Path, fmt: str) -> int:
+    """Copies a stage file to its user-facing place atomically (temp name, then rename); empty files are skipped."""
+    if parquet_rows(parquet) == 0:
+        return 0
     dest = dest.with_suffix(f".{fmt}")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
@@ -44,20 +44,33 @@ def export(parquet: str | Path, dest: Path, fmt: str) -> tuple[Path, int]:
                 fh.write(_jsonl_rows(batch))
                 rows += batch.height
     tmp.replace(dest)
-    return dest, rows
+    return rows
 
 
-def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[dict], fmt: str, config: dict) -> dict:
-    """Exports the last stage's kept documents, every stage's removals and the quarantine; returns the report."""
+def export_shard(key: str, kept_path: str, steps: list[dict], run_dir: str | Path, fmt: str) -> dict:
+    """One shard's kept documents and its removals at every step, to ``kept/`` and ``removed/NN-step/``."""
     run = Path(run_dir)
-    read, steps = stages[0], stages[1:]
-    kept_path, n_kept = export(stages[-1]["kept_path"], run / "kept" / "kept", fmt)
-    removed_files, n_removed = [], 0
+    removed = 0
     for stage in steps:
-        path, rows = export(stage["removed_path"], run / "removed" / f"{stage['index']:02d}-{stage['name']}", fmt)
-        removed_files.append(str(path))
-        n_removed += rows
-    quarantine_path, n_quarantined = export(read["quarantine_path"], run / "quarantine" / "quarantine", fmt)
+        path = next(s["removed_path"] for s in stage["shards"] if s["key"] == key)
+        removed += export(path, run / "removed" / f"{stage['index']:02d}-{stage['name']}" / f"part-{key}", fmt)
+    return {"key": key, "kept": export(kept_path, run / "kept" / f"part-{key}", fmt), "removed": removed}
+
+
+def require_documents(read_stage: dict) -> None:
+    if read_stage["input"] == 0:
+        raise InputError(f"no documents in {', '.join(read_stage['inputs'])} (empty input)")
+
+
+def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[dict], exported: list[dict], fmt: str,
+                  config: dict) -> dict:
+    """Exports the quarantine, checks the invariant against the exported files, and returns the report."""
+    run = Path(run_dir)
+    read = stages[0]
+    n_quarantined = sum(export(p, run / "quarantine" / f"part-{i:05d}", fmt)
+                        for i, p in enumerate(read["quarantine_paths"]))
+    n_kept = sum(e["kept"] for e in exported)
+    n_removed = sum(e["removed"] for e in exported)
     n_input = count_records(inputs)
     report = {
         "input": n_input,
@@ -66,15 +79,13 @@ def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[dict], fm
         "quarantined": n_quarantined,
         "invariant_ok": n_input == n_kept + n_removed + n_quarantined,
         "steps": [
-            {
-                "name": s["name"], "input": s["input"], "kept": s["kept"], "removed": s["removed"],
-                "seconds": s["seconds"], "reasons": s["reasons"], "reused": s.get("reused", False),
-                **({"quarantined": s["quarantined"]} if s["name"] == "read" else {}),
-            }
+            {k: s[k] for k in ("name", "input", "kept", "removed", "seconds", "reasons", "reused", "quarantined", "stats")
+             if k in s}
             for s in stages
         ],
+        "shards": len(exported),
         "inputs": read["inputs"],
-        "outputs": {"kept": str(kept_path), "removed": removed_files, "quarantine": str(quarantine_path)},
+        "outputs": {"kept": str(run / "kept"), "removed": str(run / "removed"), "quarantine": str(run / "quarantine")},
         "config": config,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -87,3 +98,11 @@ def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[dict], fm
             f"= {n_kept + n_removed + n_quarantined}; see {run / 'report.json'}"
         )
     return report
+
+
+def clear_outputs(run_dir: str | Path) -> None:
+    """Removes the previous run's exported files so a rerun with another config leaves no stale parts."""
+    import shutil
+
+    for name in ("kept", "removed", "quarantine"):
+        shutil.rmtree(Path(run_dir) / name, ignore_errors=True)

@@ -1,28 +1,30 @@
-"""Runs the read stage and each step as a stage on disk: ``_stages/NN-name/{kept,removed}.parquet`` + manifest.
+"""Stages on disk, shard by shard: ``_stages/NN-step/{kept,removed}-KEY.parquet`` plus one manifest per unit.
 
-A stage is done when its manifest exists, names the same fingerprint (inputs + every upstream config) and its
-files still hash to what the manifest says; then it is reused, not recomputed. The manifest is written last and
-atomically, so a killed stage is never taken as done.
+A unit of work (reading one input file, one step on one shard, a global step's map/reduce/apply) is done when
+its manifest exists, names the same fingerprint (input content + every upstream config) and its files still
+hash to what the manifest says; then it is reused, not recomputed. Manifests are written last and atomically,
+so a killed unit is never taken as done. Every function here is a self-contained unit that a Prefect task (or
+a Dask worker) can run; ``curation.runner`` and ``flows.curate`` only compose them.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
 import polars as pl
 
 from curation.documents import DOC_SCHEMA, QUARANTINE_SCHEMA, removed_schema
-from curation.readers import ReaderConfig, expand_inputs, read_documents
+from curation.readers import ReaderConfig, expand_inputs, read_shard
 from curation.steps import build_step
-from curation.steps.base import StepConfig
-from curation.storage import ParquetBatchWriter, atomic_write_json, file_hash, fingerprint, iter_parquet, parquet_rows
+from curation.steps.base import ShardContext, StepConfig
+from curation.storage import ParquetBatchWriter, atomic_write_json, file_hash, fingerprint, iter_parquet
 
 STAGES = "_stages"
-WINNOW_STAGE_FORMAT = 1
+STAGE_FORMAT = 2
 
 
 class InvariantError(RuntimeError):
@@ -33,39 +35,41 @@ def stage_dir(run_dir: str | Path, index: int, name: str) -> Path:
     return Path(run_dir) / STAGES / f"{index:02d}-{name}"
 
 
-def input_fingerprint(inputs: list[str], reader: ReaderConfig) -> str:
-    shards = expand_inputs(inputs)
-    hashes = [
-        (str(p), file_hash(p)) if p.is_file() else (str(p), [(str(f), file_hash(f)) for f in sorted(p.rglob("*")) if f.is_file()])
-        for p in shards
-    ]
-    return fingerprint("input", WINNOW_STAGE_FORMAT, hashes, reader.model_dump())
+def error_kind(error: str) -> str:
+    """The stable part of a quarantine message (before details), used as the reason in counts."""
+    return error.split(":")[0]
 
 
-def load_done(directory: Path, fp: str) -> dict | None:
-    """The stage's manifest if the stage finished with this fingerprint and its files are intact."""
-    path = directory / "manifest.json"
-    if not path.exists():
+def load_done(manifest_path: Path, fp: str) -> dict | None:
+    """The unit's manifest if it finished with this fingerprint and its files are intact; paths made absolute."""
+    if not manifest_path.exists():
         return None
-    manifest = orjson.loads(path.read_bytes())
+    try:
+        manifest = orjson.loads(manifest_path.read_bytes())
+    except orjson.JSONDecodeError:
+        return None
     if manifest.get("fingerprint") != fp:
         return None
-    for name, digest in manifest["files"].items():
-        f = directory / name
+    base = manifest_path.parent
+    for name, digest in manifest.get("files", {}).items():
+        f = base / name
         if not f.exists() or file_hash(f) != digest:
             return None
-    for key in ("kept_path", "removed_path", "quarantine_path"):
-        if key in manifest:  # the run directory may have moved since
-            manifest[key] = str(directory / Path(manifest[key]).name)
+    for key in [k for k in manifest if k.endswith("_file")]:
+        manifest[key[: -len("_file")] + "_path"] = str(base / manifest[key])
     manifest["reused"] = True
     return manifest
 
 
-def _finish(directory: Path, manifest: dict, files: list[str]) -> dict:
-    manifest["files"] = {name: file_hash(directory / name) for name in files}
-    manifest["reused"] = False
-    atomic_write_json(directory / "manifest.json", manifest)
-    return manifest
+def cached(manifest_path: Path, fp: str, compute: Callable[[], tuple[dict, list[str]]]) -> dict:
+    """Runs ``compute`` unless a verified manifest exists; ``compute`` returns (result, files it wrote)."""
+    if (done := load_done(manifest_path, fp)) is not None:
+        return done
+    result, files = compute()
+    result["fingerprint"] = fp
+    result["files"] = {name: file_hash(manifest_path.parent / name) for name in files}
+    atomic_write_json(manifest_path, result)
+    return load_done(manifest_path, fp) | {"reused": False}
 
 
 def _progress(total: int | None, desc: str):
@@ -74,73 +78,116 @@ def _progress(total: int | None, desc: str):
     return tqdm(total=total, desc=desc, unit="doc", disable=None, leave=False, dynamic_ncols=True)
 
 
-def error_kind(error: str) -> str:
-    """The stable part of a quarantine message (before details), used as the reason in counts."""
-    return error.split(":")[0]
+def plan_inputs(inputs: list[str]) -> list[str]:
+    return [str(p) for p in expand_inputs(inputs)]
 
 
-def run_read_stage(inputs: list[str], reader: ReaderConfig, run_dir: str | Path) -> dict:
-    """Reads every shard into ``kept.parquet``; unusable lines go to ``quarantine.parquet`` with file and line."""
-    fp = input_fingerprint(inputs, reader)
-    directory = stage_dir(run_dir, 0, "read")
-    if (done := load_done(directory, fp)) is not None:
-        return done
-    start = time.perf_counter()
-    kept = ParquetBatchWriter(directory / "kept.parquet", DOC_SCHEMA)
-    quarantine = ParquetBatchWriter(directory / "quarantine.parquet", QUARANTINE_SCHEMA)
-    errors: Counter[str] = Counter()
-    pending: list[dict] = []
+def _content_hash(path: Path) -> str:
+    if path.is_file():
+        return file_hash(path)
+    return fingerprint([(str(f.relative_to(path)), file_hash(f)) for f in sorted(path.rglob("*")) if f.is_file()])
 
-    def flush_quarantine() -> None:
-        quarantine.write(pl.DataFrame(pending, schema=QUARANTINE_SCHEMA))
-        pending.clear()
 
-    def to_quarantine(file: str, line: int, error: str, raw: str) -> None:
-        errors[error_kind(error)] += 1
-        pending.append({"file": file, "line": line, "error": error, "raw": raw})
-        if len(pending) >= 1000 or len(raw) > 1 << 24:
-            flush_quarantine()
+def read_unit(file_index: int, path: str, reader: ReaderConfig, shard_docs: int, run_dir: str | Path) -> tuple[Path, str]:
+    """(manifest path, fingerprint) of reading one input file; the same for the task cache and the runner."""
+    fp = fingerprint("read", STAGE_FORMAT, path, _content_hash(Path(path)), reader.model_dump(), shard_docs)
+    return stage_dir(run_dir, 0, "read") / f"input-{file_index:05d}.json", fp
 
-    try:
-        with _progress(None, "read") as bar:
-            for batch in read_documents(inputs, reader, to_quarantine):
-                kept.write(batch)
+
+def shard_unit(config: StepConfig, shard: dict, index: int, run_dir: str | Path) -> tuple[Path, str]:
+    fp = fingerprint("shard", shard["fingerprint"], config.model_dump(mode="json"))
+    return stage_dir(run_dir, index, config.step) / f"shard-{shard['key']}.json", fp
+
+
+def map_unit(config: StepConfig, shard: dict, index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
+    fp = fingerprint("map", shard["fingerprint"], config.model_dump(mode="json"), partitions)
+    return stage_dir(run_dir, index, config.step) / "work" / f"manifest-map-{shard['key']}.json", fp
+
+
+def reduce_unit(config: StepConfig, maps: list[dict], index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
+    fp = fingerprint("reduce", config.model_dump(mode="json"), [m["fingerprint"] for m in maps], partitions)
+    return stage_dir(run_dir, index, config.step) / "work" / "manifest-reduce.json", fp
+
+
+def apply_unit(config: StepConfig, shard: dict, reduced: dict, index: int, run_dir: str | Path) -> tuple[Path, str]:
+    fp = fingerprint("apply", shard["fingerprint"], config.model_dump(mode="json"), reduced["fingerprint"])
+    return stage_dir(run_dir, index, config.step) / f"shard-{shard['key']}.json", fp
+
+
+def read_input(file_index: int, path: str, reader: ReaderConfig, shard_docs: int, run_dir: str | Path) -> dict:
+    """Reads one input file into shards of at most ``shard_docs`` documents, plus its quarantine."""
+    manifest, fp = read_unit(file_index, path, reader, shard_docs, run_dir)
+    directory = manifest.parent
+
+    def compute() -> tuple[dict, list[str]]:
+        start = time.perf_counter()
+        errors: Counter[str] = Counter()
+        pending: list[dict] = []
+        qname = f"quarantine-{file_index:05d}.parquet"
+        quarantine = ParquetBatchWriter(directory / qname, QUARANTINE_SCHEMA)
+        shards: list[dict] = []
+        writer: ParquetBatchWriter | None = None
+
+        def flush_quarantine() -> None:
+            quarantine.write(pl.DataFrame(pending, schema=QUARANTINE_SCHEMA))
+            pending.clear()
+
+        def to_quarantine(file: str, line: int, error: str, raw: str) -> None:
+            errors[error_kind(error)] += 1
+            pending.append({"file": file, "line": line, "error": error, "raw": raw})
+            if len(pending) >= 1000 or len(raw) > 1 << 24:
+                flush_quarantine()
+
+        def close_part() -> None:
+            rows = writer.close()
+            shards[-1]["rows"] = rows
+
+        with _progress(None, f"read {Path(path).name}") as bar:
+            for batch in read_shard(Path(path), reader, to_quarantine):
                 bar.update(batch.height)
+                while batch.height:
+                    if writer is None or writer.rows >= shard_docs:
+                        if writer is not None:
+                            close_part()
+                        key = f"{file_index:05d}-{len(shards):04d}"
+                        writer = ParquetBatchWriter(directory / f"kept-{key}.parquet", DOC_SCHEMA)
+                        shards.append({"key": key, "kept_file": f"kept-{key}.parquet"})
+                    room = shard_docs - writer.rows
+                    writer.write(batch[:room])
+                    batch = batch[room:]
+        if writer is not None:
+            close_part()
         flush_quarantine()
-        n_kept, n_quarantined = kept.close(), quarantine.close()
-    except BaseException:
-        kept.abort()
-        quarantine.abort()
-        raise
-    manifest = {
-        "name": "read", "index": 0, "fingerprint": fp, "inputs": [str(p) for p in expand_inputs(inputs)],
-        "input": n_kept + n_quarantined, "kept": n_kept, "removed": 0, "quarantined": n_quarantined,
-        "reasons": dict(errors.most_common()), "seconds": round(time.perf_counter() - start, 3),
-        "kept_path": str(directory / "kept.parquet"), "quarantine_path": str(directory / "quarantine.parquet"),
-    }
-    return _finish(directory, manifest, ["kept.parquet", "quarantine.parquet"])
+        n_quarantined = quarantine.close()
+        result = {"file": path, "index": file_index, "shards": shards, "quarantined": n_quarantined,
+                  "documents": sum(s["rows"] for s in shards), "quarantine_file": qname,
+                  "reasons": dict(errors.most_common()), "seconds": round(time.perf_counter() - start, 3)}
+        return result, [qname] + [s["kept_file"] for s in shards]
+
+    return cached(manifest, fp, compute)
 
 
-def run_step_stage(config: StepConfig, previous: dict, index: int, run_dir: str | Path, batch_size: int = 1000) -> dict:
-    """Applies one step to the previous stage's kept documents and checks that none went missing."""
-    step = build_step(config)
-    fp = fingerprint("step", previous["fingerprint"], config.model_dump(mode="json"))
-    directory = stage_dir(run_dir, index, step.name)
-    if (done := load_done(directory, fp)) is not None:
-        return done
+def input_shards(reads: list[dict]) -> list[dict]:
+    """The read stage's shards in input order, each with its own fingerprint."""
+    base = lambda r: Path(r["quarantine_path"]).parent  # noqa: E731
+    return [
+        {"key": s["key"], "kept_path": str(base(r) / s["kept_file"]), "rows": s["rows"],
+         "fingerprint": fingerprint(r["fingerprint"], s["key"])}
+        for r in reads for s in r["shards"]
+    ]
+
+
+def _split_shard(directory: Path, key: str, shard: dict, step_name: str,
+                 outputs: Iterator[tuple[pl.DataFrame, pl.DataFrame]]) -> tuple[dict, list[str]]:
+    """Writes one shard's kept/removed files and checks no document went missing."""
     start = time.perf_counter()
-    source = previous["kept_path"]
-    in_schema = pl.read_parquet_schema(source)
-    kept = ParquetBatchWriter(directory / "kept.parquet", in_schema)
-    removed = ParquetBatchWriter(directory / "removed.parquet", removed_schema(in_schema))
+    in_schema = pl.read_parquet_schema(shard["kept_path"])
+    kept = ParquetBatchWriter(directory / f"kept-{key}.parquet", in_schema)
+    removed = ParquetBatchWriter(directory / f"removed-{key}.parquet", removed_schema(in_schema))
     reasons: Counter[str] = Counter()
-
-    def batches() -> Iterator[pl.DataFrame]:
-        return iter_parquet(source, batch_size)
-
     try:
-        with _progress(previous["kept"], step.name) as bar:
-            for k, r in step.process(batches):
+        with _progress(shard["rows"], f"{step_name} {key}") as bar:
+            for k, r in outputs:
                 kept.write(k)
                 removed.write(r)
                 reasons.update(r["reason"].to_list())
@@ -150,18 +197,100 @@ def run_step_stage(config: StepConfig, previous: dict, index: int, run_dir: str 
         kept.abort()
         removed.abort()
         raise
-    if n_kept + n_removed != previous["kept"]:
-        raise InvariantError(
-            f"step {step.name}: {previous['kept']} documents in, {n_kept} kept + {n_removed} removed out"
-        )
-    manifest = {
-        "name": step.name, "index": index, "fingerprint": fp, "config": config.model_dump(mode="json"),
-        "input": previous["kept"], "kept": n_kept, "removed": n_removed, "reasons": dict(reasons.most_common()),
-        "seconds": round(time.perf_counter() - start, 3),
-        "kept_path": str(directory / "kept.parquet"), "removed_path": str(directory / "removed.parquet"),
+    if n_kept + n_removed != shard["rows"]:
+        raise InvariantError(f"{step_name} on shard {key}: {shard['rows']} in, {n_kept} kept + {n_removed} removed out")
+    result = {"key": key, "input": shard["rows"], "rows": n_kept, "removed": n_removed,
+              "reasons": dict(reasons.most_common()), "kept_file": f"kept-{key}.parquet",
+              "removed_file": f"removed-{key}.parquet", "seconds": round(time.perf_counter() - start, 3)}
+    return result, [result["kept_file"], result["removed_file"]]
+
+
+def _next_shard(result: dict, fp: str) -> dict:
+    return result | {"fingerprint": fp}
+
+
+def run_shard(config: StepConfig, shard: dict, index: int, run_dir: str | Path, batch_size: int = 1000) -> dict:
+    """A per-document step on one shard."""
+    step = build_step(config)
+    manifest, fp = shard_unit(config, shard, index, run_dir)
+    outputs = lambda: (step.run(b) for b in iter_parquet(shard["kept_path"], batch_size))  # noqa: E731
+    result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard["key"], shard, step.name, outputs()))
+    return _next_shard(result, fp)
+
+
+def _context(config: StepConfig, index: int, run_dir: str | Path, key: str, partitions: int) -> ShardContext:
+    return ShardContext(key=key, work_dir=stage_dir(run_dir, index, config.step) / "work", partitions=partitions)
+
+
+def map_shard(config: StepConfig, shard: dict, index: int, run_dir: str | Path, partitions: int = 8,
+              batch_size: int = 1000) -> dict:
+    """Phase 1 of a global step on one shard: compact state to the stage's work directory."""
+    step = build_step(config)
+    ctx = _context(config, index, run_dir, shard["key"], partitions)
+    manifest, fp = map_unit(config, shard, index, run_dir, partitions)
+
+    def compute() -> tuple[dict, list[str]]:
+        start = time.perf_counter()
+        ctx.work_dir.mkdir(parents=True, exist_ok=True)
+        stats = step.map_shard(iter_parquet(shard["kept_path"], batch_size), ctx)
+        files = sorted(p.name for p in ctx.work_dir.glob(f"*-{shard['key']}.*") if not p.name.startswith("manifest-"))
+        return {"key": shard["key"], "source": shard["kept_path"], "stats": stats,
+                "seconds": round(time.perf_counter() - start, 3)}, files
+
+    return cached(manifest, fp, compute)
+
+
+def reduce_stage(config: StepConfig, maps: list[dict], index: int, run_dir: str | Path, partitions: int = 8) -> dict:
+    """Phase 2 of a global step: decisions from all map outputs, partition by partition."""
+    step = build_step(config)
+    manifest, fp = reduce_unit(config, maps, index, run_dir, partitions)
+    work = manifest.parent
+
+    def compute() -> tuple[dict, list[str]]:
+        start = time.perf_counter()
+        keys = [m["key"] for m in maps]
+        map_files = {name for m in maps for name in m["files"]}
+        stats = step.reduce(keys, work, partitions, {m["key"]: m["source"] for m in maps})
+        files = sorted(p.name for p in work.iterdir()
+                       if p.is_file() and p.name not in map_files and not p.name.startswith(("manifest-", ".")))
+        return {"stats": stats, "seconds": round(time.perf_counter() - start, 3)}, files
+
+    return cached(manifest, fp, compute)
+
+
+def apply_shard(config: StepConfig, shard: dict, reduced: dict, index: int, run_dir: str | Path, partitions: int = 8,
+                batch_size: int = 1000) -> dict:
+    """Phase 3 of a global step on one shard: split its documents by the reduce's decisions."""
+    step = build_step(config)
+    ctx = _context(config, index, run_dir, shard["key"], partitions)
+    manifest, fp = apply_unit(config, shard, reduced, index, run_dir)
+    outputs = lambda: step.apply_shard(iter_parquet(shard["kept_path"], batch_size), ctx)  # noqa: E731
+    result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard["key"], shard, step.name, outputs()))
+    return _next_shard(result, fp)
+
+
+def summarize_stage(name: str, index: int, results: list[dict], maps: list[dict] | None = None,
+                    reduced: dict | None = None) -> dict:
+    """Stage totals for the report; ``seconds`` is the work time of all its units (not wall time)."""
+    reasons: Counter[str] = Counter()
+    for r in results:
+        reasons.update(r["reasons"])
+    units = results + (maps or []) + ([reduced] if reduced else [])
+    return {
+        "name": name, "index": index, "input": sum(r["input"] for r in results), "kept": sum(r["rows"] for r in results),
+        "removed": sum(r["removed"] for r in results), "reasons": dict(reasons.most_common()),
+        "seconds": round(sum(u.get("seconds", 0.0) for u in units), 3), "reused": all(u.get("reused") for u in units),
+        "shards": [{"key": r["key"], "removed_path": r["removed_path"]} for r in results],
+        **({"stats": reduced["stats"]} if reduced else {}),
     }
-    return _finish(directory, manifest, ["kept.parquet", "removed.parquet"])
 
 
-def stage_rows(manifest: dict, key: str) -> int:
-    return parquet_rows(manifest[key])
+def summarize_read(reads: list[dict]) -> dict:
+    reasons: Counter[str] = Counter()
+    for r in reads:
+        reasons.update(r["reasons"])
+    docs, quarantined = sum(r["documents"] for r in reads), sum(r["quarantined"] for r in reads)
+    return {"name": "read", "index": 0, "input": docs + quarantined, "kept": docs, "removed": 0,
+            "quarantined": quarantined, "reasons": dict(reasons.most_common()),
+            "seconds": round(sum(r["seconds"] for r in reads), 3), "reused": all(r["reused"] for r in reads),
+            "inputs": [r["file"] for r in reads], "quarantine_paths": [r["quarantine_path"] for r in reads]}

@@ -49,11 +49,14 @@ def render_markdown(report: dict) -> str:
     for s in report["steps"]:
         for reason, count in s.get("reasons", {}).items():
             lines.append(f"| {s['name']} | {reason} | {count:,} |")
+    stats = [(s["name"], s["stats"]) for s in report["steps"] if s.get("stats")]
+    if stats:
+        lines += ["", "## Global step details", ""]
+        lines += [f"- {name}: " + ", ".join(f"{k} {v}" for k, v in st.items()) for name, st in stats]
     outputs = report.get("outputs", {})
     if outputs:
-        lines += ["", "## Files", "", f"- kept: `{outputs.get('kept')}`"]
-        lines += [f"- removed: `{p}`" for p in outputs.get("removed", [])]
-        lines += [f"- quarantine: `{outputs.get('quarantine')}`", "- plot: `report.png`"]
+        lines += ["", "## Files", "", f"- kept: `{outputs.get('kept')}/`", f"- removed: `{outputs.get('removed')}/NN-step/`",
+                  f"- quarantine: `{outputs.get('quarantine')}/`", "- plot: `report.png`"]
     return "\n".join(lines) + "\n"
 
 

@@ -91,3 +91,21 @@ def iter_parquet(path: str | Path, batch_size: int = 1000) -> Iterator[pl.DataFr
 
 def parquet_rows(path: str | Path) -> int:
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def atomic_write_parquet(path: str | Path, frame: pl.DataFrame) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path)
+    frame.write_parquet(tmp, compression="zstd", row_group_size=100_000)
+    os.replace(tmp, path)
+
+
+def atomic_save_npy(path: str | Path, array) -> None:
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp(path).with_suffix(".npy")
+    np.save(tmp, array, allow_pickle=False)
+    os.replace(tmp, path)

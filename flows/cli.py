@@ -35,6 +35,7 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
             "  report.json, report.md, report.png   counts per step and per reason; input = kept + removed + quarantined\n"
             "\nDefault steps (FineWeb order): normalize, exact_dedup, langid (en >= 0.65), gopher_repetition,\n"
             "gopher_quality, c4_quality, fineweb_quality, minhash (5-gram shingles, 112 perms = 14 bands x 8 rows).\n"
+            "Work is split into shards (--shard-docs); per-shard tasks run on threads, or on Dask (--workers).\n"
             "Pass --config FILE (YAML or JSON, e.g. configs/demo_mail.yaml) to choose steps and thresholds."
         ),
     )
@@ -45,6 +46,14 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--id-field", metavar="NAME", help="field holding the document id (default: id; else file:line)")
     p.add_argument("--batch-size", type=int, metavar="N", help="documents per batch; bounds memory (default: 1000)")
     p.add_argument("--format", choices=["jsonl", "parquet"], help="format of kept/ and removed/ (default: jsonl)")
+    p.add_argument("--shard-docs", type=int, metavar="N",
+                   help="documents per shard, the unit of parallel work and resume (default: 100000)")
+    p.add_argument("--partitions", type=int, metavar="N",
+                   help="hash partitions for dedup's reduce; more = less memory each (default: 8)")
+    scale = p.add_mutually_exclusive_group()
+    scale.add_argument("--workers", type=int, metavar="N",
+                       help="run the per-shard tasks on a local Dask cluster of N worker processes")
+    scale.add_argument("--scheduler", metavar="ADDRESS", help="run them on an existing Dask scheduler (tcp://host:port)")
 
 
 def _add_train_quality(sub: argparse._SubParsersAction) -> None:
@@ -106,12 +115,13 @@ def cmd_curate(args: argparse.Namespace) -> int:
                                    "batch_size": args.batch_size}.items() if v is not None}
     if overrides:
         config = config.model_copy(update={"reader": config.reader.model_copy(update=overrides)})
-    if args.format:
-        config = config.model_copy(update={"output_format": args.format})
+    updates = {"output_format": args.format, "shard_docs": args.shard_docs, "partitions": args.partitions}
+    config = CurationConfig.model_validate(config.model_dump() | {k: v for k, v in updates.items() if v is not None})
     expand_inputs(args.inputs)  # fail before starting Prefect if the input is unusable
-    from flows.curate import curate_corpus
+    from flows.curate import curate_corpus, with_dask
 
-    report = curate_corpus(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config)
+    flow = with_dask(args.workers, args.scheduler) if (args.workers or args.scheduler) else curate_corpus
+    report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config)
     out = Path(args.out).resolve()
     print(f"\nkept {report['kept']:,} / removed {report['removed']:,} / quarantined {report['quarantined']:,} "
           f"of {report['input']:,} documents")

@@ -1,22 +1,27 @@
 """The step contract: a step sees batches, returns (kept, removed) per batch, and never knows what ran before.
 
-Per-document filters subclass ``FilterStep`` and only say why a text fails. Steps that need the whole stage
-(dedup with a keep-longest rule, top-percentile thresholds) override ``process`` and read the stage twice;
-the runner hands them a callable that re-opens the stage from disk, so memory stays bounded by a batch plus
-whatever compact state the step keeps (hashes, signatures).
+Per-document steps implement ``run(batch)``; filters subclass ``FilterStep`` and only say why a text fails.
+Steps that need the whole corpus (dedup, top-percentile cuts, boilerplate counts) are ``GlobalStep``s and work
+in three phases over shards, all through files in the stage's ``work`` directory, so each phase can run in a
+separate task (or Dask worker) and memory is bounded by a shard or a partition, never by the corpus:
+
+- ``map_shard``: per shard, write compact state (hashes, signatures, scores) to ``ctx.work_dir``;
+- ``reduce``: once, read the map outputs partition by partition and write decisions;
+- ``apply_shard``: per shard, split documents by those decisions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from curation.documents import mark_removed
-
-BatchSource = Callable[[], Iterator[pl.DataFrame]]
 
 
 class StepConfig(BaseModel):
@@ -25,18 +30,22 @@ class StepConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@dataclass(frozen=True)
+class ShardContext:
+    key: str  # shard key; keys sort in input order
+    work_dir: Path
+    partitions: int = 8
+
+
 class Step:
     name: ClassVar[str]
+    is_global: ClassVar[bool] = False
 
     def __init__(self, config: StepConfig):
         self.config = config
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise NotImplementedError
-
-    def process(self, batches: BatchSource) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-        for batch in batches():
-            yield self.run(batch)
 
 
 class FilterStep(Step):
@@ -61,6 +70,51 @@ class FilterStep(Step):
                 texts.append(text)
         batch = batch.with_columns(pl.Series("text", texts, dtype=pl.String))
         return split_by_reason(batch, reasons, self.name)
+
+
+class GlobalStep(Step):
+    is_global = True
+
+    def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:
+        raise NotImplementedError
+
+    def reduce(self, keys: list[str], work_dir: Path, partitions: int, sources: dict[str, str]) -> dict:
+        """``sources`` maps shard key to the shard's input Parquet (for steps that must re-read texts)."""
+        raise NotImplementedError
+
+    def apply_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        raise NotImplementedError
+
+
+DROPS_SCHEMA = {"shard": pl.String, "row": pl.Int64, "reason": pl.String, "duplicate_of": pl.String,
+                "cluster_id": pl.Int64}
+
+
+class DropListStep(GlobalStep):
+    """A global step whose reduce writes ``drops-*.parquet`` (shard, row, reason, duplicate_of, cluster_id)."""
+
+    def apply_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        files = sorted(ctx.work_dir.glob("drops-*.parquet"))
+        drops = (
+            pl.scan_parquet(files).filter(pl.col("shard") == ctx.key).collect().sort("row")
+            if files else pl.DataFrame(schema=DROPS_SCHEMA)
+        )
+        offset = 0
+        for batch in batches:
+            rows = pl.DataFrame({"row": np.arange(offset, offset + batch.height, dtype=np.int64)})
+            offset += batch.height
+            hit = rows.join(drops, on="row", how="left", maintain_order="left")
+            drop = hit["reason"].is_not_null()
+            yield batch.filter(~drop), mark_removed(
+                batch.filter(drop), self.name, hit["reason"].filter(drop), hit["duplicate_of"].filter(drop),
+                hit["cluster_id"].filter(drop),
+            )
+
+
+def write_drops(work_dir: Path, part: int, drops: pl.DataFrame) -> None:
+    from curation.storage import atomic_write_parquet
+
+    atomic_write_parquet(work_dir / f"drops-{part:04d}.parquet", drops.select(list(DROPS_SCHEMA)).cast(DROPS_SCHEMA).sort("shard", "row"))
 
 
 def split_by_reason(batch: pl.DataFrame, reasons: list[str | None], step: str) -> tuple[pl.DataFrame, pl.DataFrame]:

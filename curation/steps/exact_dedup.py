@@ -1,14 +1,20 @@
-"""Exact dedup on xxh3 of the whitespace-normalised text; the first occurrence is kept."""
+"""Exact dedup on xxh3 of the whitespace-normalised text; the first occurrence in input order is kept.
+
+Map: one (hash, row, id) per document, tagged with its hash partition. Reduce, partition by partition: within
+each hash, the earliest (shard, row) is the keeper. Memory is one partition's hashes, not the corpus.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
 import xxhash
 
-from curation.documents import mark_removed
-from curation.steps.base import Step, StepConfig
+from curation.steps.base import DropListStep, ShardContext, StepConfig, write_drops
+from curation.storage import atomic_write_parquet
 from curation.text import dedup_key
 
 
@@ -17,30 +23,42 @@ class ExactDedupConfig(StepConfig):
     lowercase: bool = False
 
 
-class ExactDedup(Step):
-    """State is one 8-byte hash and the first id per distinct text; the cluster id is the text's hash."""
+def _signed64(h: int) -> int:
+    return h - (1 << 64) if h >= 1 << 63 else h
 
+
+class ExactDedup(DropListStep):
     name = "exact_dedup"
     config: ExactDedupConfig
 
-    def __init__(self, config: ExactDedupConfig):
-        super().__init__(config)
-        self.first_seen: dict[int, str] = {}
+    def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:
+        hashes, ids = [], []
+        for batch in batches:
+            for doc_id, text in zip(batch["id"], batch["text"]):
+                key = dedup_key(text.lower() if self.config.lowercase else text)
+                hashes.append(_signed64(xxhash.xxh3_64_intdigest(key.encode("utf-8"))))
+                ids.append(doc_id)
+        frame = pl.DataFrame({"hash": hashes, "id": ids}, schema={"hash": pl.Int64, "id": pl.String}).with_row_index(
+            "row"
+        ).with_columns(pl.col("row").cast(pl.Int64), (pl.col("hash") % ctx.partitions).cast(pl.Int32).alias("part"))
+        atomic_write_parquet(ctx.work_dir / f"map-{ctx.key}.parquet", frame.sort("part"))
+        return {"documents": frame.height}
 
-    def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        keep: list[bool] = []
-        dup_of: list[str] = []
-        clusters: list[int] = []
-        for doc_id, text in zip(batch["id"], batch["text"]):
-            key = dedup_key(text.lower() if self.config.lowercase else text)
-            h = xxhash.xxh3_64_intdigest(key.encode("utf-8"))
-            h = h - (1 << 64) if h >= 1 << 63 else h  # fit Int64
-            first = self.first_seen.get(h)
-            keep.append(first is None)
-            if first is None:
-                self.first_seen[h] = doc_id
-            else:
-                dup_of.append(first)
-                clusters.append(h)
-        mask = pl.Series(keep)
-        return batch.filter(mask), mark_removed(batch.filter(~mask), self.name, "exact_duplicate", dup_of, clusters)
+    def reduce(self, keys: list[str], work_dir: Path, partitions: int, sources: dict[str, str]) -> dict:
+        files = [work_dir / f"map-{k}.parquet" for k in keys]
+        duplicates = 0
+        for part in range(partitions):
+            frame = (
+                pl.concat([pl.scan_parquet(f).filter(pl.col("part") == part).with_columns(pl.lit(k).alias("shard"))
+                           for k, f in zip(keys, files)])
+                .collect()
+                .sort("shard", "row")
+            )
+            drops = frame.with_columns(
+                pl.col("id").first().over("hash").alias("duplicate_of"),
+                (pl.int_range(pl.len()).over("hash") > 0).alias("dup"),
+            ).filter("dup")
+            duplicates += drops.height
+            write_drops(work_dir, part, drops.with_columns(pl.lit("exact_duplicate").alias("reason"),
+                                                           pl.col("hash").alias("cluster_id")))
+        return {"duplicates": duplicates}

@@ -1,9 +1,15 @@
-"""Scores every document with the project's fastText quality model; keeps by threshold or top percentile."""
+"""Scores every document with the project's fastText quality model; keeps by threshold or top percentile.
+
+A global step so the percentile cut is taken over the whole corpus: map scores each shard once
+(``scores-KEY.npy``), reduce computes the cut, apply adds ``quality_score`` and splits.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -11,7 +17,8 @@ import polars as pl
 from pydantic import model_validator
 
 from curation.classifiers.quality_model import positive_scores, prepare
-from curation.steps.base import BatchSource, Step, StepConfig, split_by_reason
+from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
+from curation.storage import atomic_save_npy, atomic_write_json
 
 
 @lru_cache(maxsize=4)
@@ -31,29 +38,38 @@ class QualityConfig(StepConfig):
     def _one_rule(self) -> QualityConfig:
         if self.top_percentile is not None and not 0 < self.top_percentile <= 100:
             raise ValueError("top_percentile must be in (0, 100]")
+        if not Path(self.model_path).is_file():
+            raise ValueError(f"model_path {self.model_path}: no such model file (train one with `winnow train-quality`)")
         return self
 
 
-class QualityClassifier(Step):
-    """Adds ``quality_score``; with ``top_percentile`` the cut is computed over the whole stage first."""
-
+class QualityClassifier(GlobalStep):
     name = "quality"
     config: QualityConfig
 
-    def _score(self, batch: pl.DataFrame) -> pl.DataFrame:
-        scores = positive_scores(_model(self.config.model_path), [prepare(t) for t in batch["text"]])
-        return batch.with_columns(pl.Series("quality_score", scores, dtype=pl.Float64))
+    def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:
+        model = _model(self.config.model_path)
+        scores = [positive_scores(model, [prepare(t) for t in batch["text"]]) for batch in batches]
+        scores = np.concatenate(scores) if scores else np.zeros(0)
+        atomic_save_npy(ctx.work_dir / f"scores-{ctx.key}.npy", scores)
+        return {"documents": len(scores)}
 
-    def _split(self, batch: pl.DataFrame, cut: float, reason: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-        reasons = [reason if s < cut else None for s in batch["quality_score"]]
-        return split_by_reason(batch, reasons, self.name)
-
-    def process(self, batches: BatchSource) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    def reduce(self, keys: list[str], work_dir: Path, partitions: int, sources: dict[str, str]) -> dict:
         if self.config.top_percentile is None:
-            for batch in batches():
-                yield self._split(self._score(batch), self.config.threshold or 0.0, "quality_below_threshold")
-            return
-        scores = np.concatenate([self._score(b)["quality_score"].to_numpy() for b in batches()] or [np.zeros(0)])
-        cut = float(np.percentile(scores, 100 - self.config.top_percentile)) if len(scores) else 0.0
-        for batch in batches():
-            yield self._split(self._score(batch), cut, "quality_below_top_percentile")
+            cut, reason = self.config.threshold or 0.0, "quality_below_threshold"
+        else:
+            scores = np.concatenate([np.load(work_dir / f"scores-{k}.npy") for k in keys] or [np.zeros(0)])
+            cut = float(np.percentile(scores, 100 - self.config.top_percentile)) if len(scores) else 0.0
+            reason = "quality_below_top_percentile"
+        atomic_write_json(work_dir / "cut.json", {"cut": cut, "reason": reason})
+        return {"cut": cut}
+
+    def apply_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        scores = np.load(ctx.work_dir / f"scores-{ctx.key}.npy")
+        rule = json.loads((ctx.work_dir / "cut.json").read_text())
+        offset = 0
+        for batch in batches:
+            s = scores[offset : offset + batch.height]
+            offset += batch.height
+            batch = batch.with_columns(pl.Series("quality_score", s, dtype=pl.Float64))
+            yield split_by_reason(batch, [rule["reason"] if v < rule["cut"] else None for v in s], self.name)

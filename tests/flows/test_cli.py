@@ -50,5 +50,5 @@ def test_curate_then_report(tmp_path, capsys):
     assert main(["report", str(tmp_path / "run")]) == 0
     md = capsys.readouterr().out
     assert "Invariant holds: input 42" in md and "quarantined 2" in md
-    q = [json.loads(x) for x in (tmp_path / "run" / "quarantine" / "quarantine.jsonl").read_text().splitlines()]
+    q = [json.loads(x) for x in (tmp_path / "run" / "quarantine" / "part-00000.jsonl").read_text().splitlines()]
     assert [(r["line"], r["error"].split(":")[0]) for r in q] == [(41, "invalid JSON"), (42, "empty text")]

@@ -4,7 +4,8 @@ import polars as pl
 import pytest
 
 from curation.classifiers.quality_model import QualityTrainingConfig, train_quality_model
-from curation.steps.quality import QualityClassifier, QualityConfig
+from curation.runner import run_frames
+from curation.steps.quality import QualityConfig
 from curation.storage import file_hash
 from tests.conftest import DOLMA_CC, shared
 
@@ -27,16 +28,14 @@ def test_training_is_deterministic_and_reports_auc(trained):
     assert "held-out ROC AUC" in (a / "report.md").read_text()
 
 
-def test_quality_step_scores_and_keeps_top_percentile(trained):
+def test_quality_step_scores_and_keeps_top_percentile(trained, tmp_path):
     _, _, a, _ = trained
     texts = [ln for ln in shared("lm", "wikitext-2_test.txt").read_text().splitlines() if len(ln.split()) > 40][:20]
     raw = pl.read_ndjson(DOLMA_CC).filter(pl.col("text").str.len_chars() > 200)["text"].head(20).to_list()
     batch = pl.DataFrame({"id": [str(i) for i in range(40)], "text": texts + raw, "metadata": ["{}"] * 40,
                           "source": ["s"] * 40})
-    step = QualityClassifier(QualityConfig(model_path=str(a / "model.bin"), top_percentile=50))
-    outs = list(step.process(lambda: iter([batch[:25], batch[25:]])))
-    kept = pl.concat([k for k, _ in outs])
-    removed = pl.concat([r for _, r in outs])
+    config = QualityConfig(model_path=str(a / "model.bin"), top_percentile=50)
+    kept, removed = run_frames(config, [batch[:25], batch[25:]], tmp_path)
     assert kept.height == 20 and removed.height == 20
     assert set(removed["reason"]) == {"quality_below_top_percentile"}
     clean_kept = kept.filter(pl.col("id").cast(pl.Int32) < 20).height
