@@ -8,10 +8,12 @@ from pydantic import Field
 
 from curation.steps.base import Step, StepConfig
 from curation.steps.c4 import C4QualityConfig, C4QualityFilter
+from curation.steps.decontaminate import Decontaminate, DecontaminateConfig
 from curation.steps.exact_dedup import ExactDedup, ExactDedupConfig
 from curation.steps.fineweb import FineWebQualityConfig, FineWebQualityFilter
 from curation.steps.gopher import GopherQualityConfig, GopherQualityFilter, GopherRepetitionConfig, GopherRepetitionFilter
 from curation.steps.langid import LanguageId, LanguageIdConfig
+from curation.steps.line_dedup import LineDedup, LineDedupConfig
 from curation.steps.mail_body import MailBody, MailBodyConfig
 from curation.steps.minhash import MinHashConfig, MinHashDedup
 from curation.steps.normalize import Normalize, NormalizeConfig
@@ -21,14 +23,15 @@ STEP_CLASSES: dict[str, type[Step]] = {
     cls.name: cls
     for cls in (
         Normalize, ExactDedup, MinHashDedup, GopherQualityFilter, GopherRepetitionFilter,
-        C4QualityFilter, FineWebQualityFilter, LanguageId, QualityClassifier, MailBody,
+        C4QualityFilter, FineWebQualityFilter, LanguageId, QualityClassifier, MailBody, LineDedup, Decontaminate,
     )
 }
 
 AnyStepConfig = Annotated[
     Union[
         NormalizeConfig, ExactDedupConfig, MinHashConfig, GopherQualityConfig, GopherRepetitionConfig,
-        C4QualityConfig, FineWebQualityConfig, LanguageIdConfig, QualityConfig, MailBodyConfig,
+        C4QualityConfig, FineWebQualityConfig, LanguageIdConfig, QualityConfig, MailBodyConfig, LineDedupConfig,
+        DecontaminateConfig,
     ],
     Field(discriminator="step"),
 ]

@@ -111,3 +111,25 @@ def test_minhash_on_real_spam_campaigns(run_minhash):
 
 
 EXPECTED_SPAM2_NEAR_DUPS = 470  # datasketch engine: 474
+
+
+@pytest.mark.parametrize("verify", ["estimated", "exact"])
+def test_pair_check_keeps_candidates_below_the_threshold(wiki_paragraphs, run_minhash, verify):
+    texts = wiki_paragraphs[:4] + [edit(wiki_paragraphs[0], 60), wiki_paragraphs[1]]
+    _, unchecked = run_minhash(texts)
+    assert unchecked["id"].to_list() == ["d4", "d5"]
+    _, checked = run_minhash(texts, verify=verify, verify_threshold=0.99)
+    assert checked["id"].to_list() == ["d5"]  # only the identical copy passes a 0.99 check
+
+
+def test_winnow_signatures_fill_a_datasketch_index():
+    from datasketch import MinHashLSH
+
+    from curation.dedup.signatures import minhash_signatures, to_datasketch
+
+    lines = [ln for ln in shared("lm", "wikitext-2_test.txt").read_text().splitlines() if len(ln.split()) > 80][:30]
+    lsh = MinHashLSH(num_perm=112, params=(14, 8))
+    for i, m in enumerate(to_datasketch(minhash_signatures(lines))):
+        lsh.insert(f"d{i}", m)
+    query = to_datasketch(minhash_signatures([edit(lines[7], 70)]))[0]
+    assert lsh.query(query) == ["d7"]
