@@ -28,11 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from curation.config import CurationConfig  # noqa: E402
-from curation.pipeline import run_read_stage, run_step_stage  # noqa: E402
-from curation.steps.minhash import MinHashConfig, MinHashDedup  # noqa: E402
-from curation.storage import iter_parquet  # noqa: E402
+from curation.dedup.clusters import candidate_pairs, connected_components  # noqa: E402
+from curation.dedup.signatures import band_hashes, is_empty, minhash_signatures, shingle_sets  # noqa: E402
+from curation.runner import curate_local  # noqa: E402
 from curation.shared_data import shared_data_dir  # noqa: E402
-from curation.text import shingles  # noqa: E402
 
 DATA = shared_data_dir()
 SHARDS = {
@@ -42,19 +41,17 @@ SHARDS = {
 SETTINGS = [(14, 8), (16, 7), (22, 5), (8, 14)]
 
 
-def prepared_docs(shard: Path, steps: list[str], workdir: str) -> str:
+def prepared_texts(shard: Path, steps: list[str], workdir: str) -> list[str]:
     cfg = CurationConfig.model_validate({"steps": [{"step": s} for s in steps]})
-    stage = run_read_stage([str(shard)], cfg.reader, workdir)
-    for i, step in enumerate(cfg.steps, 1):
-        stage = run_step_stage(step, stage, i, workdir)
-    return stage["kept_path"]
+    curate_local([str(shard)], workdir, cfg)
+    return pl.concat([pl.read_ndjson(p) for p in sorted(Path(workdir, "kept").glob("*.jsonl"))])["text"].to_list()
 
 
 def true_pairs(texts: list[str], ngram: int, threshold: float) -> tuple[set[tuple[int, int]], dict]:
-    vocab: dict[str, int] = {}
+    vocab: dict[int, int] = {}
     rows, cols = [], []
-    for i, text in enumerate(texts):
-        for g in set(shingles(text, ngram)):
+    for i, grams in enumerate(shingle_sets(texts, ngram)):
+        for g in grams.tolist():
             rows.append(i)
             cols.append(vocab.setdefault(g, len(vocab)))
     m = csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(vocab)))
@@ -80,7 +77,7 @@ def main() -> int:
     ap.add_argument("--threshold", type=float, default=0.8)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dedup_quality.json"))
     args = ap.parse_args()
-    out = {"benchmark": "dedup_quality", "jaccard_threshold": args.threshold, "shingles": "lower-cased word 5-grams",
+    out = {"benchmark": "dedup_quality", "jaccard_threshold": args.threshold, "shingles": "lower-cased word 5-grams (winnow signatures engine)",
            "num_perm": 112, "command": "python benchmarks/dedup_quality.py", "shards": {}}
     for name, (shard, steps) in SHARDS.items():
         with tempfile.TemporaryDirectory() as tmp:
@@ -99,17 +96,18 @@ def main() -> int:
 
 
 def evaluate(shard: Path, steps: list[str], tmp: str, threshold: float) -> dict:
-    kept = prepared_docs(shard, steps, tmp)
-    texts = pl.read_parquet(kept)["text"].to_list()
+    texts = prepared_texts(shard, steps, tmp)
     truth, jac = true_pairs(texts, 5, threshold)
+    sig = minhash_signatures(texts)
+    has_words = np.flatnonzero(~is_empty(sig))
     results = []
     for bands, rows in SETTINGS:
-        step = MinHashDedup(MinHashConfig(bands=bands, rows=rows))
         start = time.perf_counter()
-        _, _, buckets = step._signatures(lambda: iter_parquet(kept))
-        _, labels, _ = step.clusters(lambda: iter_parquet(kept))
+        a, b = candidate_pairs(band_hashes(sig[has_words], bands, rows))
+        a, b = has_words[a], has_words[b]
+        labels = connected_components(len(texts), a, b)
         seconds = time.perf_counter() - start
-        candidates = {pair for members in buckets for pair in combinations(members, 2)}
+        candidates = set(zip(a.tolist(), b.tolist()))
         members: dict[int, list[int]] = {}
         for i, label in enumerate(labels.tolist()):
             members.setdefault(label, []).append(i)

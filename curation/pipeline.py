@@ -94,23 +94,30 @@ def read_unit(file_index: int, path: str, reader: ReaderConfig, shard_docs: int,
     return stage_dir(run_dir, 0, "read") / f"input-{file_index:05d}.json", fp
 
 
+def _identity(config: StepConfig) -> dict:
+    """What a step's outputs depend on: its config and its implementation version (e.g. the signature scheme)."""
+    from curation.steps import STEP_CLASSES
+
+    return config.model_dump(mode="json") | {"_version": STEP_CLASSES[config.step].version}
+
+
 def shard_unit(config: StepConfig, shard: dict, index: int, run_dir: str | Path) -> tuple[Path, str]:
-    fp = fingerprint("shard", shard["fingerprint"], config.model_dump(mode="json"))
+    fp = fingerprint("shard", shard["fingerprint"], _identity(config))
     return stage_dir(run_dir, index, config.step) / f"shard-{shard['key']}.json", fp
 
 
 def map_unit(config: StepConfig, shard: dict, index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
-    fp = fingerprint("map", shard["fingerprint"], config.model_dump(mode="json"), partitions)
+    fp = fingerprint("map", shard["fingerprint"], _identity(config), partitions)
     return stage_dir(run_dir, index, config.step) / "work" / f"manifest-map-{shard['key']}.json", fp
 
 
 def reduce_unit(config: StepConfig, maps: list[dict], index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
-    fp = fingerprint("reduce", config.model_dump(mode="json"), [m["fingerprint"] for m in maps], partitions)
+    fp = fingerprint("reduce", _identity(config), [m["fingerprint"] for m in maps], partitions)
     return stage_dir(run_dir, index, config.step) / "work" / "manifest-reduce.json", fp
 
 
 def apply_unit(config: StepConfig, shard: dict, reduced: dict, index: int, run_dir: str | Path) -> tuple[Path, str]:
-    fp = fingerprint("apply", shard["fingerprint"], config.model_dump(mode="json"), reduced["fingerprint"])
+    fp = fingerprint("apply", shard["fingerprint"], _identity(config), reduced["fingerprint"])
     return stage_dir(run_dir, index, config.step) / f"shard-{shard['key']}.json", fp
 
 

@@ -40,6 +40,7 @@ QuarantineFn = Callable[[str, int, str, str], None]
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
 SUFFIXES = JSONL_SUFFIXES + (".json", ".parquet", ".txt")
+DIRECTORY_SUFFIXES = JSONL_SUFFIXES + (".parquet",)
 
 
 def _suffix(path: Path) -> str | None:
@@ -61,11 +62,12 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
         if path.is_dir() and _is_hf_dataset_dir(path):
             shards.append(path)
         elif path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p))
+            # in directories only shard formats count: a README.txt or metadata .json beside shards is not data
+            found = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in DIRECTORY_SUFFIXES)
             found += sorted(p for p in path.iterdir() if p.is_dir() and _is_hf_dataset_dir(p))
             if not found:
                 raise InputError(
-                    f"{path}: directory holds no shards (looked for {', '.join(SUFFIXES)} "
+                    f"{path}: directory holds no shards (looked for {', '.join(DIRECTORY_SUFFIXES)} "
                     "or a Hugging Face dataset saved with save_to_disk)"
                 )
             shards.extend(found)

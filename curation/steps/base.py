@@ -40,6 +40,7 @@ class ShardContext:
 class Step:
     name: ClassVar[str]
     is_global: ClassVar[bool] = False
+    version: ClassVar[str] = "1"  # bump when outputs change for the same config (part of every cache key)
 
     def __init__(self, config: StepConfig):
         self.config = config

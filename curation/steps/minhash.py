@@ -68,6 +68,7 @@ def datasketch_signatures(texts: list[str], num_perm: int, ngram: int, seed: int
 
 class MinHashDedup(DropListStep):
     name = "minhash"
+    version = SIGNATURE_VERSION
     config: MinHashConfig
 
     def signatures(self, texts: pl.Series) -> np.ndarray:
