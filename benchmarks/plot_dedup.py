@@ -34,7 +34,8 @@ def main() -> int:
     ax1.set_title(f"LSH S-curve, {b} bands x {r} rows")
     ax1.legend(fontsize=8)
     rows = data["signatures"]
-    labels = [f"{x['input']}\nx{x['workers']}" for x in rows]
+    labels = [f"{x['input'].replace('scale_sample_', 'scale ')}\n{x['docs'] if 'docs' in x else ''}x{x['workers']}"
+              for x in rows]
     x = np.arange(len(rows))
     ax2.bar(x - 0.2, [row["winnow"]["mb_per_s"] for row in rows], 0.4, label="winnow (numba)", color="#2b6cb0")
     ax2.bar(x + 0.2, [row["datasketch"]["mb_per_s"] for row in rows], 0.4, label="datasketch update_batch",

@@ -34,10 +34,9 @@ def export(parquet: str | Path, dest: Path, fmt: str) -> int:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
     rows = 0
-    if fmt == "parquet":
-        frame = pl.read_parquet(parquet)
-        frame.write_parquet(tmp, compression="zstd")
-        rows = frame.height
+    if fmt == "parquet":  # streamed: a shard is never held in memory whole
+        pl.scan_parquet(parquet).sink_parquet(tmp, compression="zstd")
+        rows = parquet_rows(tmp)
     else:
         with open(tmp, "wb") as fh:
             for batch in iter_parquet(parquet):
