@@ -32,10 +32,6 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def empty_batch() -> pl.DataFrame:
-    return pl.DataFrame(schema=DOC_SCHEMA)
-
-
 def mark_removed(
     batch: pl.DataFrame,
     step: str,

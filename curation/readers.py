@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import orjson
@@ -85,23 +85,26 @@ class _Rows:
         self.cfg, self.file, self.quarantine = cfg, file, quarantine
         self.rows: dict[str, list] = {k: [] for k in DOC_SCHEMA}
 
-    def add(self, line: int, record: object, raw: str) -> None:
+    def add(self, line: int, record: object, raw: str | Callable[[], str]) -> None:
+        """Validates one record; ``raw`` (or a callable making it) is only rendered for quarantine."""
         cfg = self.cfg
+
+        def bad(error: str) -> None:
+            self.quarantine(self.file, line, error, raw() if callable(raw) else raw)
+
         if not isinstance(record, dict):
-            return self.quarantine(self.file, line, f"not a JSON object: got {type(record).__name__}", raw)
+            return bad(f"not a JSON object: got {type(record).__name__}")
         if cfg.text_field not in record:
             fields = ", ".join(sorted(record)) or "none"
-            return self.quarantine(self.file, line, f"missing text field: '{cfg.text_field}' not among fields ({fields})", raw)
+            return bad(f"missing text field: '{cfg.text_field}' not among fields ({fields})")
         text = record[cfg.text_field]
         if not isinstance(text, str):
             kind = "null" if text is None else type(text).__name__
-            return self.quarantine(self.file, line, f"text not a string: field '{cfg.text_field}' is {kind}", raw)
+            return bad(f"text not a string: field '{cfg.text_field}' is {kind}")
         if not text.strip():
-            return self.quarantine(self.file, line, "empty text", raw)
+            return bad("empty text")
         if len(text) > cfg.max_doc_chars:
-            return self.quarantine(
-                self.file, line, f"document too large: {len(text):,} chars > max_doc_chars={cfg.max_doc_chars:,}", raw
-            )
+            return bad(f"document too large: {len(text):,} chars > max_doc_chars={cfg.max_doc_chars:,}")
         doc_id = record.get(cfg.id_field)
         meta = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.id_field)}
         self.rows["id"].append(f"{Path(self.file).name}:{line}" if doc_id is None else str(doc_id))
@@ -150,26 +153,35 @@ def _decode(raw: bytes) -> tuple[str | None, str]:
         return None, f"invalid UTF-8: bad byte at offset {exc.start}"
 
 
-def read_jsonl(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
-    rows = _Rows(cfg, str(path), quarantine)
+def _text_lines(path: Path, quarantine: QuarantineFn) -> Iterator[tuple[int, str]]:
+    """Numbered, decoded, non-blank lines; undecodable ones go to quarantine (blank ones hold no document)."""
     for line, raw in _lines(path, quarantine):
         text, err = _decode(raw)
         if text is None:
             quarantine(str(path), line, err, raw.decode("utf-8", errors="backslashreplace"))
-            continue
-        if not text.strip():
-            continue  # blank separator lines hold no document
-        text = text.lstrip("\ufeff")
-        try:
-            record = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            quarantine(str(path), line, f"invalid JSON: {exc}", text)
-            continue
-        rows.add(line, record, text)
+        elif text.strip():
+            yield line, text
+
+
+def _batched(rows: _Rows, records: Iterable[tuple[int, object, str]]) -> Iterator[pl.DataFrame]:
+    for line, record, raw in records:
+        rows.add(line, record, raw)
         if rows.full():
             yield rows.flush()
     if (batch := rows.flush()) is not None:
         yield batch
+
+
+def read_jsonl(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    def records() -> Iterator[tuple[int, object, str]]:
+        for line, text in _text_lines(path, quarantine):
+            text = text.lstrip("\ufeff")
+            try:
+                yield line, orjson.loads(text), text
+            except orjson.JSONDecodeError as exc:
+                quarantine(str(path), line, f"invalid JSON: {exc}", text)
+
+    return _batched(_Rows(cfg, str(path), quarantine), records())
 
 
 def read_json_array(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
@@ -180,53 +192,36 @@ def read_json_array(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> 
         raise InputError(f"{path}: not valid JSON ({exc}); for one record per line use .jsonl") from exc
     if not isinstance(records, list):
         raise InputError(f"{path}: expected a JSON array of records, got {type(records).__name__}")
-    rows = _Rows(cfg, str(path), quarantine)
-    for i, record in enumerate(records, start=1):
-        rows.add(i, record, orjson.dumps(record, default=str).decode())
-        if rows.full():
-            yield rows.flush()
-    if (batch := rows.flush()) is not None:
-        yield batch
+    numbered = ((i, r, lambda r=r: orjson.dumps(r, default=str).decode()) for i, r in enumerate(records, start=1))
+    return _batched(_Rows(cfg, str(path), quarantine), numbered)
 
 
 def read_txt(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
     """Plain text: each non-blank line is one document (wikitext paragraphs, one article per line)."""
-    rows = _Rows(cfg, str(path), quarantine)
-    for line, raw in _lines(path, quarantine):
-        text, err = _decode(raw)
-        if text is None:
-            quarantine(str(path), line, err, raw.decode("utf-8", errors="backslashreplace"))
-            continue
-        if not text.strip():
-            continue
-        rows.add(line, {cfg.text_field: text}, text)
-        if rows.full():
-            yield rows.flush()
-    if (batch := rows.flush()) is not None:
-        yield batch
+    lines = ((line, {cfg.text_field: text}, text) for line, text in _text_lines(path, quarantine))
+    return _batched(_Rows(cfg, str(path), quarantine), lines)
 
 
 def _table_batches(
     tables: Iterator[pa.Table | pa.RecordBatch], file: str, cfg: ReaderConfig, quarantine: QuarantineFn
 ) -> Iterator[pl.DataFrame]:
-    """Columnar input: validate per row without leaving arrow for the common (valid) case."""
-    offset = 0
-    rows = _Rows(cfg, file, quarantine)
-    for table in tables:
-        frame = pl.from_arrow(table)
-        if isinstance(frame, pl.Series):
-            frame = frame.to_frame()
-        if cfg.text_field not in frame.columns:
-            raise InputError(
-                f"{file}: no column '{cfg.text_field}' (columns: {', '.join(frame.columns)}); pass --text-field"
-            )
-        for i, record in enumerate(frame.iter_rows(named=True), start=offset + 1):
-            rows.add(i, record, orjson.dumps(record, default=str).decode())
-            if rows.full():
-                yield rows.flush()
-        offset += frame.height
-    if (batch := rows.flush()) is not None:
-        yield batch
+    """Columnar input, row by row through the same checks as JSON records; ``line`` is the 1-based row."""
+
+    def records() -> Iterator[tuple[int, object, Callable[[], str]]]:
+        offset = 0
+        for table in tables:
+            frame = pl.from_arrow(table)
+            if isinstance(frame, pl.Series):
+                frame = frame.to_frame()
+            if cfg.text_field not in frame.columns:
+                raise InputError(
+                    f"{file}: no column '{cfg.text_field}' (columns: {', '.join(frame.columns)}); pass --text-field"
+                )
+            for i, record in enumerate(frame.iter_rows(named=True), start=offset + 1):
+                yield i, record, lambda r=record: orjson.dumps(r, default=str).decode()
+            offset += frame.height
+
+    return _batched(_Rows(cfg, file, quarantine), records())
 
 
 def read_parquet(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
