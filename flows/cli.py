@@ -91,6 +91,25 @@ def _add_demo_shard(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="data/demo", metavar="DIR")
 
 
+def _add_server(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("server", help="start a local Prefect server (UI) on 127.0.0.1",
+                       description="Start `prefect server start` on loopback only, with its SQLite database under "
+                                   "PREFECT_HOME (default ./.prefect), and print the UI address. Ctrl-C stops it.")
+    p.add_argument("--port", type=int, default=4200, help="port (default: 4200)")
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve", formatter_class=_formatter, help="register deployments for every flow and run them on demand",
+        description=(
+            "Register a deployment for every winnow flow with the server at PREFECT_API_URL (default\n"
+            "http://127.0.0.1:4200/api) and execute the runs started from the UI or on schedule until Ctrl-C.\n"
+            "Schedules, tags and default parameters come from --config (YAML; see configs/deployments.yaml)."
+        ))
+    p.add_argument("--config", type=Path, default=Path("configs/deployments.yaml"), metavar="FILE",
+                   help="deployment settings (default: configs/deployments.yaml)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="winnow",
@@ -103,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_quality(sub)
     _add_report(sub)
     _add_demo_shard(sub)
+    _add_server(sub)
+    _add_serve(sub)
     return parser
 
 
@@ -163,13 +184,32 @@ def cmd_demo_shard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_server(args: argparse.Namespace) -> int:
+    from flows.deploy import start_server
+
+    return start_server(port=args.port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    os.environ.setdefault("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    from flows.deploy import serve_all
+
+    print(f"serving winnow deployments against {os.environ['PREFECT_API_URL']} (Ctrl-C to stop)", flush=True)
+    try:
+        serve_all(args.config)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 COMMANDS = {"curate": cmd_curate, "train-quality": cmd_train_quality, "report": cmd_report,
-            "demo-shard": cmd_demo_shard}
+            "demo-shard": cmd_demo_shard, "server": cmd_server, "serve": cmd_serve}
 
 
 def main(argv: list[str] | None = None) -> int:
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))  # project-local state, never ~/.prefect
     args = build_parser().parse_args(argv)
     from curation.demo_shard import DemoShardError
     from curation.readers import InputError
