@@ -97,7 +97,7 @@ def stack(tmp_path_factory):
             lambda: (r := httpx.get(f"{api}/deployments/name/curate_corpus/curate-corpus", timeout=5)).status_code == 200
             and r.json(), 120, "the curate-corpus deployment", serve, serve_log)
         yield {"api": api, "ui": f"http://127.0.0.1:{port}", "deployment": deployment, "tmp": tmp,
-               "serve_log": serve_log}
+               "serve_log": serve_log, "serve": serve}
     finally:
         if serve is not None:
             stop(serve)  # the serve process first: stopping the server under it hangs it
@@ -154,3 +154,9 @@ def test_invalid_parameters_fail_fast_with_a_clear_message(stack):
     assert state == "FAILED"
     logs = httpx.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [run["id"]]}}}, timeout=10).json()
     assert any("bands x rows = 160 exceeds num_perm = 112" in log["message"] for log in logs), logs
+
+
+def test_ctrl_c_stops_serve_cleanly(stack):
+    serve = stack["serve"]
+    serve.send_signal(signal.SIGINT)
+    assert serve.wait(timeout=30) == 0, stack["serve_log"].read_text()[-2000:]
