@@ -21,7 +21,7 @@ from curation.documents import DOC_SCHEMA, QUARANTINE_SCHEMA, removed_schema
 from curation.readers import ReaderConfig, expand_inputs, read_shard
 from curation.steps import build_step
 from curation.steps.base import ShardContext, StepConfig
-from curation.storage import ParquetBatchWriter, atomic_write_json, file_hash, fingerprint, iter_parquet
+from curation.storage import ParquetBatchWriter, atomic_write_json, fault_point, file_hash, fingerprint, iter_parquet
 
 STAGES = "_stages"
 STAGE_FORMAT = 2
@@ -61,11 +61,20 @@ def load_done(manifest_path: Path, fp: str) -> dict | None:
     return manifest
 
 
+def unit_name(manifest_path: Path) -> str:
+    """A unit's name for logs and fault injection, e.g. ``03-exact_dedup/work/manifest-map-00000-0000``."""
+    parts = manifest_path.with_suffix("").parts
+    return "/".join(parts[parts.index(STAGES) + 1 :]) if STAGES in parts else manifest_path.stem
+
+
 def cached(manifest_path: Path, fp: str, compute: Callable[[], tuple[dict, list[str]]]) -> dict:
     """Runs ``compute`` unless a verified manifest exists; ``compute`` returns (result, files it wrote)."""
     if (done := load_done(manifest_path, fp)) is not None:
         return done
+    unit = unit_name(manifest_path)
+    fault_point(f"{unit}:start")
     result, files = compute()
+    fault_point(f"{unit}:written")  # outputs on disk, manifest not yet: must be recomputed, never trusted
     result["fingerprint"] = fp
     result["files"] = {name: file_hash(manifest_path.parent / name) for name in files}
     atomic_write_json(manifest_path, result)
@@ -162,6 +171,7 @@ def read_input(file_index: int, path: str, reader: ReaderConfig, shard_docs: int
                     room = shard_docs - writer.rows
                     writer.write(batch[:room])
                     batch = batch[room:]
+                    fault_point(f"00-read/input-{file_index:05d}:mid")
         if writer is not None:
             close_part()
         flush_quarantine()
@@ -199,6 +209,7 @@ def _split_shard(directory: Path, key: str, shard: dict, step_name: str,
                 removed.write(r)
                 reasons.update(r["reason"].to_list())
                 bar.update(k.height + r.height)
+                fault_point(f"{directory.name}/shard-{key}:mid")
         n_kept, n_removed = kept.close(), removed.close()
     except BaseException:
         kept.abort()

@@ -15,6 +15,7 @@ from curation.pipeline import (
 )
 from curation.report import write_report
 from curation.steps import STEP_CLASSES
+from curation.storage import run_lock
 
 
 def run_step(config, shards: list[dict], index: int, run_dir: str, cfg: CurationConfig) -> tuple[list[dict], dict]:
@@ -32,6 +33,11 @@ def run_step(config, shards: list[dict], index: int, run_dir: str, cfg: Curation
 def curate_local(inputs: list[str], run_dir: str | Path, config: CurationConfig | None = None) -> dict:
     config = config or CurationConfig()
     run_dir = str(Path(run_dir).resolve())
+    with run_lock(run_dir):
+        return _curate_local(inputs, run_dir, config)
+
+
+def _curate_local(inputs: list[str], run_dir: str, config: CurationConfig) -> dict:
     files = plan_inputs(inputs)
     reads = [read_input(i, f, config.reader, config.shard_docs, run_dir) for i, f in enumerate(files)]
     stages = [summarize_read(reads)]
@@ -66,3 +72,15 @@ def run_frames(config, frames: list, work_dir: str | Path, partitions: int = 8):
     kept = pl.concat([pl.read_parquet(r["kept_path"]) for r in results], how="diagonal_relaxed")
     removed = pl.concat([pl.read_parquet(r["removed_path"]) for r in results], how="diagonal_relaxed")
     return kept, removed
+
+
+if __name__ == "__main__":  # `python -m curation.runner OUT INPUT... [--config FILE]`: no Prefect, for tests
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Curate without Prefect (same units and outputs as the flow).")
+    ap.add_argument("out")
+    ap.add_argument("inputs", nargs="+")
+    ap.add_argument("--config")
+    ns = ap.parse_args()
+    r = curate_local(ns.inputs, ns.out, CurationConfig.load(ns.config))
+    print(f"kept {r['kept']} removed {r['removed']} quarantined {r['quarantined']} of {r['input']}")

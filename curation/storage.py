@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +110,50 @@ def atomic_save_npy(path: str | Path, array) -> None:
     tmp = _tmp(path).with_suffix(".npy")
     np.save(tmp, array, allow_pickle=False)
     os.replace(tmp, path)
+
+
+class RunLocked(RuntimeError):
+    """Another run holds the output directory."""
+
+
+class run_lock:
+    """An exclusive lock on a run directory for a run's whole duration (``fcntl.flock``: released by the OS if
+    the process dies, so a killed run never leaves a stale lock). Refuses at once, or waits with ``wait=True``."""
+
+    def __init__(self, run_dir: str | Path, wait: bool = False):
+        self.path = Path(run_dir) / ".winnow.lock"
+        self.wait = wait
+        self.fh = None
+
+    def __enter__(self) -> "run_lock":
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "another process"
+            self.fh.close()
+            raise RunLocked(f"{self.path.parent}: another winnow run is writing here ({holder}); "
+                            "wait for it to finish or choose another --out") from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        self.fh.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
+        self.fh.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def fault_point(name: str) -> None:
+    """Test hook: ``WINNOW_FAULT=name`` kills this process here with SIGKILL (crash-and-resume tests)."""
+    if os.environ.get("WINNOW_FAULT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)

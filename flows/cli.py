@@ -213,10 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from curation.demo_shard import DemoShardError
     from curation.readers import InputError
+    from curation.storage import RunLocked
 
     try:
         return COMMANDS[args.command](args)
-    except (InputError, DemoShardError, FileNotFoundError, ValueError) as exc:
+    except (InputError, DemoShardError, RunLocked, FileNotFoundError, ValueError) as exc:
         print(f"winnow {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, unmapped
 from curation.config import CurationConfig
 from curation.outputs import clear_outputs, require_documents
 from curation.pipeline import input_shards, plan_inputs, summarize_read
+from curation.storage import run_lock
 from flows.artifacts import publish_curation_report
 from flows.tasks import export_task, finalize, read_file, step_tasks
 
@@ -17,8 +18,13 @@ from flows.tasks import export_task, finalize, read_file, step_tasks
 def curate_corpus(inputs: list[str], out_dir: str, config: CurationConfig | None = None) -> dict:
     """Curate JSONL/Parquet/HF-dataset shards into ``out_dir`` (kept/, removed/, quarantine/, report.*)."""
     config = config or CurationConfig()
-    log = get_run_logger()
     run_dir = str(Path(out_dir).resolve())
+    with run_lock(run_dir):  # one run per output directory; a second one is refused with the holder's pid
+        return _curate(inputs, run_dir, config)
+
+
+def _curate(inputs: list[str], run_dir: str, config: CurationConfig) -> dict:
+    log = get_run_logger()
     files = plan_inputs(inputs)
     reads = read_file.map(file_index=range(len(files)), path=files, reader=unmapped(config.reader),
                           shard_docs=unmapped(config.shard_docs), run_dir=unmapped(run_dir)).result()
