@@ -268,7 +268,9 @@ def reduce_stage(config: StepConfig, maps: list[dict], index: int, run_dir: str 
         start = time.perf_counter()
         keys = [m["key"] for m in maps]
         map_files = {name for m in maps for name in m["files"]}
-        stats = step.reduce(keys, work, partitions, {m["key"]: m["source"] for m in maps})
+        work.mkdir(parents=True, exist_ok=True)
+        # no shards (every input line quarantined): nothing to decide, and no shard will ask
+        stats = step.reduce(keys, work, partitions, {m["key"]: m["source"] for m in maps}) if keys else {}
         files = sorted(p.name for p in work.iterdir()
                        if p.is_file() and p.name not in map_files and not p.name.startswith(("manifest-", ".")))
         return {"stats": stats, "seconds": round(time.perf_counter() - start, 3)}, files
