@@ -123,14 +123,47 @@ class _Rows:
         return batch
 
 
+class _ZstdReader(io.RawIOBase):
+    """zstd stream that raises on a truncated frame (zstandard's stream_reader just stops: silent loss)."""
+
+    def __init__(self, path: Path):
+        import zstandard
+
+        self._new = zstandard.ZstdDecompressor().decompressobj
+        self.fh, self.dobj, self.buf, self.seen = open(path, "rb"), None, b"", False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self.buf:
+            chunk = self.fh.read(1 << 20)
+            if not chunk:
+                if self.dobj is not None and not self.dobj.eof:
+                    raise EOFError("zstd frame truncated")
+                return 0
+            self.seen = True
+            while chunk:
+                if self.dobj is None or self.dobj.eof:
+                    self.dobj = self._new()
+                self.buf += self.dobj.decompress(chunk)
+                chunk = self.dobj.unused_data if self.dobj.eof else b""  # next concatenated frame
+        n = min(len(b), len(self.buf))
+        b[:n] = self.buf[:n]
+        self.buf = self.buf[n:]
+        return n
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
+
+
 def _open_binary(path: Path) -> io.BufferedIOBase:
     name = path.name.lower()
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
     if name.endswith(".zst"):
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+        return io.BufferedReader(_ZstdReader(path))
     return open(path, "rb")
 
 

@@ -105,6 +105,17 @@ def test_truncated_gzip_becomes_one_quarantine_record(tmp_path):
     assert count_records([path]) == docs.height + len(bad)
 
 
+def test_truncated_zstd_is_named_not_silently_short(tmp_path):
+    lines = b"".join(json.dumps({"text": f"line {i} " * 20}).encode() + b"\n" for i in range(500))
+    full = zstandard.ZstdCompressor().compress(lines)
+    (tmp_path / "cut.jsonl.zst").write_bytes(full[: len(full) // 2])
+    docs, bad = read_all([tmp_path / "cut.jsonl.zst"])
+    assert bad[-1][2] == f"unreadable stream: stops after line {docs.height} (EOFError: zstd frame truncated)"
+    (tmp_path / "two.jsonl.zst").write_bytes(full + full)  # concatenated frames are one stream
+    docs, bad = read_all([tmp_path / "two.jsonl.zst"])
+    assert docs.height == 1000 and not bad
+
+
 def test_unusable_inputs_raise_one_clear_error(tmp_path):
     (tmp_path / "empty_dir").mkdir()
     with pytest.raises(InputError, match="empty_dir: directory holds no shards"):
