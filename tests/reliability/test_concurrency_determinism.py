@@ -56,3 +56,19 @@ def test_same_input_and_config_give_byte_identical_outputs(tmp_path):
     strip = lambda r: {k: v for k, v in r.items() if k not in ("finished_at", "outputs")}  # noqa: E731
     assert [{k: s[k] for k in ("name", "input", "kept", "removed", "reasons")} for s in strip(a)["steps"]] == \
         [{k: s[k] for k in ("name", "input", "kept", "removed", "reasons")} for s in strip(b)["steps"]]
+
+
+def test_concurrent_runs_on_different_directories_share_caches_safely(tmp_path):
+    """Two processes at once (numba's on-disk cache, the same inputs): both finish, outputs identical."""
+    from tests.conftest import SPAMASSASSIN
+
+    cmd = lambda out: [sys.executable, "-m", "curation.runner", str(out), str(SPAMASSASSIN)]  # noqa: E731
+    config = tmp_path / "c.yaml"
+    config.write_text("steps:\n  - step: mail_body\n  - step: exact_dedup\n  - step: minhash\nshard_docs: 2000\n")
+    procs = [subprocess.Popen(cmd(tmp_path / name) + ["--config", str(config)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    results = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1][-1500:] for r in results]
+    assert results[0][0] == results[1][0]
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a" / "removed").rglob("*.jsonl"))
+    assert files and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)

@@ -75,3 +75,25 @@ def test_killed_run_resumes_to_identical_outputs(reference, fault):
     after = manifests(out)
     assert {k: after[k] for k in finished} == finished  # no finished unit was recomputed
     assert "kept 4282 removed 1764 quarantined 0 of 6046" in resumed.stdout
+
+
+def test_killed_prefect_flow_resumes_through_the_cli(reference, tmp_path):
+    """The same through `winnow curate` (the Prefect flow, ephemeral server): killed inside the minhash map."""
+    tmp, expected = reference
+    out = tmp_path / "flow"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    cmd = [sys.executable, "-m", "flows.cli", "curate", str(SPAMASSASSIN), "--out", str(out),
+           "--config", str(tmp / "c.yaml")]
+    killed = subprocess.Popen(cmd, cwd=ROOT, env=env | {"WINNOW_FAULT": "05-minhash/work/manifest-map-00000-0002:written"},
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert killed.wait(timeout=600) == -9
+    try:
+        os.killpg(killed.pid, 9)  # the killed run's ephemeral Prefect server would outlive it
+    except ProcessLookupError:
+        pass
+    finished = manifests(out)
+    resumed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert outputs(out) == expected
+    after = manifests(out)
+    assert {k: after[k] for k in finished} == finished
