@@ -187,7 +187,8 @@ def cmd_demo_shard(args: argparse.Namespace) -> int:
 def cmd_server(args: argparse.Namespace) -> int:
     from flows.deploy import start_server
 
-    return start_server(port=args.port)
+    start_server(port=args.port)  # does not return: the process becomes the server
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ the directory `winnow serve` starts in, so runs started from the UI find the sam
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -77,15 +76,13 @@ def serve_all(config_path: Path | None = None) -> None:
     serve(*build_deployments(config_path))
 
 
-def start_server(host: str = "127.0.0.1", port: int = 4200) -> int:
-    """`prefect server start` on loopback with SQLite under PREFECT_HOME; returns when stopped."""
+def start_server(host: str = "127.0.0.1", port: int = 4200) -> None:
+    """Becomes `prefect server start` on loopback, with SQLite under PREFECT_HOME."""
     env = dict(os.environ)
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     print(f"Prefect UI: http://{host}:{port}  (API http://{host}:{port}/api; state in {env.get('PREFECT_HOME')})",
           flush=True)
     print(f"Next: PREFECT_API_URL=http://{host}:{port}/api winnow serve", flush=True)
     cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
-    try:
-        return subprocess.run(cmd, env=env, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+    # exec, not a child: Ctrl-C / SIGTERM reach the server itself, and nothing is left running behind us
+    os.execve(sys.executable, cmd, env)

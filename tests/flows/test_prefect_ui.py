@@ -97,7 +97,7 @@ def stack(tmp_path_factory):
             lambda: (r := httpx.get(f"{api}/deployments/name/curate_corpus/curate-corpus", timeout=5)).status_code == 200
             and r.json(), 120, "the curate-corpus deployment", serve, serve_log)
         yield {"api": api, "ui": f"http://127.0.0.1:{port}", "deployment": deployment, "tmp": tmp,
-               "serve_log": serve_log, "serve": serve}
+               "serve_log": serve_log, "serve": serve, "server": server}
     finally:
         if serve is not None:
             stop(serve)  # the serve process first: stopping the server under it hangs it
@@ -156,7 +156,11 @@ def test_invalid_parameters_fail_fast_with_a_clear_message(stack):
     assert any("bands x rows = 160 exceeds num_perm = 112" in log["message"] for log in logs), logs
 
 
-def test_ctrl_c_stops_serve_cleanly(stack):
-    serve = stack["serve"]
+def test_ctrl_c_stops_serve_then_server_cleanly(stack):
+    serve, server = stack["serve"], stack["server"]
     serve.send_signal(signal.SIGINT)
     assert serve.wait(timeout=30) == 0, stack["serve_log"].read_text()[-2000:]
+    server.send_signal(signal.SIGINT)  # `winnow server` is the server process itself: nothing left behind
+    server.wait(timeout=30)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{stack['api']}/health", timeout=2)
