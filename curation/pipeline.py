@@ -55,9 +55,14 @@ def load_done(manifest_path: Path, fp: str) -> dict | None:
         f = base / name
         if not f.exists() or file_hash(f) != digest:
             return None
+    return _with_paths(manifest, base, reused=True)
+
+
+def _with_paths(manifest: dict, base: Path, reused: bool) -> dict:
+    """Absolute ``*_path`` for every ``*_file`` (the run directory may have moved since)."""
     for key in [k for k in manifest if k.endswith("_file")]:
         manifest[key[: -len("_file")] + "_path"] = str(base / manifest[key])
-    manifest["reused"] = True
+    manifest["reused"] = reused
     return manifest
 
 
@@ -78,7 +83,7 @@ def cached(manifest_path: Path, fp: str, compute: Callable[[], tuple[dict, list[
     result["fingerprint"] = fp
     result["files"] = {name: file_hash(manifest_path.parent / name) for name in files}
     atomic_write_json(manifest_path, result)
-    return load_done(manifest_path, fp) | {"reused": False}
+    return _with_paths(result, manifest_path.parent, reused=False)
 
 
 def _progress(total: int | None, desc: str):

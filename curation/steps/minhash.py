@@ -149,10 +149,9 @@ class MinHashDedup(DropListStep):
         return jac >= self.config.verify_threshold
 
     def reduce(self, keys: list[str], work_dir: Path, partitions: int, sources: dict[str, str]) -> dict:
-        docs = pl.concat([pl.read_parquet(work_dir / f"docs-{k}.parquet").with_columns(pl.lit(k).alias("shard"))
-                          for k in keys]) if keys else pl.DataFrame(schema={"id": pl.String, "length": pl.Int64, "shard": pl.String})
-        counts = [pl.scan_parquet(work_dir / f"docs-{k}.parquet").select(pl.len()).collect().item() for k in keys]
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        per_shard = [pl.read_parquet(work_dir / f"docs-{k}.parquet") for k in keys]
+        docs = pl.concat(per_shard)
+        offsets = np.concatenate([[0], np.cumsum([f.height for f in per_shard])]).astype(np.int64)
         edges = list(self._candidate_edges(keys, work_dir, partitions, offsets))
         a = np.concatenate([e[0] for e in edges]) if edges else np.zeros(0, dtype=np.int64)
         b = np.concatenate([e[1] for e in edges]) if edges else np.zeros(0, dtype=np.int64)
