@@ -152,8 +152,11 @@ def test_invalid_parameters_fail_fast_with_a_clear_message(stack):
         lambda: (s := httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]["type"])
         in ("COMPLETED", "FAILED", "CRASHED") and s, 300, "the invalid flow run", log=stack["serve_log"])
     assert state == "FAILED"
-    logs = httpx.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [run["id"]]}}}, timeout=10).json()
-    assert any("bands x rows = 160 exceeds num_perm = 112" in log["message"] for log in logs), logs
+    # logs reach the API in batches, possibly after the state: poll for the message
+    wait_for(lambda: any(
+        "bands x rows = 160 exceeds num_perm = 112" in log["message"]
+        for log in httpx.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [run["id"]]}}},
+                              timeout=10).json()), 60, "the validation message in the run's log", log=stack["serve_log"])
 
 
 def test_ctrl_c_stops_serve_then_server_cleanly(stack):
