@@ -50,6 +50,8 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
                    help="documents per shard, the unit of parallel work and resume (default: 100000)")
     p.add_argument("--partitions", type=int, metavar="N",
                    help="hash partitions for dedup's reduce; more = less memory each (default: 8)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another run is writing to --out, wait for it instead of stopping with an error")
     scale = p.add_mutually_exclusive_group()
     scale.add_argument("--workers", type=int, metavar="N",
                        help="run the per-shard tasks on a local Dask cluster of N worker processes")
@@ -142,7 +144,7 @@ def cmd_curate(args: argparse.Namespace) -> int:
     from flows.curate import curate_corpus, with_dask
 
     flow = with_dask(args.workers, args.scheduler) if (args.workers or args.scheduler) else curate_corpus
-    report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config)
+    report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config, wait_for_lock=args.wait)
     out = Path(args.out).resolve()
     print(f"\nkept {report['kept']:,} / removed {report['removed']:,} / quarantined {report['quarantined']:,} "
           f"of {report['input']:,} documents")

@@ -15,11 +15,15 @@ from flows.tasks import export_task, finalize, read_file, step_tasks
 
 
 @flow(name="curate_corpus", log_prints=True)
-def curate_corpus(inputs: list[str], out_dir: str, config: CurationConfig | None = None) -> dict:
-    """Curate JSONL/Parquet/HF-dataset shards into ``out_dir`` (kept/, removed/, quarantine/, report.*)."""
+def curate_corpus(inputs: list[str], out_dir: str, config: CurationConfig | None = None,
+                  wait_for_lock: bool = False) -> dict:
+    """Curate JSONL/Parquet/HF-dataset shards into ``out_dir`` (kept/, removed/, quarantine/, report.*).
+
+    One run per output directory: a second one is refused with the holder's pid, or waits (``wait_for_lock``).
+    """
     config = config or CurationConfig()
     run_dir = str(Path(out_dir).resolve())
-    with run_lock(run_dir):  # one run per output directory; a second one is refused with the holder's pid
+    with run_lock(run_dir, wait=wait_for_lock):
         return _curate(inputs, run_dir, config)
 
 

@@ -10,7 +10,8 @@ from tests.conftest import shared
 
 def test_help_explains_every_option(capsys):
     for command, options in {
-        "curate": ["--out", "--config", "--text-field", "--id-field", "--batch-size", "--format", "kept/", "quarantine/"],
+        "curate": ["--out", "--config", "--text-field", "--id-field", "--batch-size", "--format", "--shard-docs",
+                   "--partitions", "--workers", "--scheduler", "--wait", "kept/", "quarantine/"],
         "train-quality": ["--positive", "--negative", "--out", "--positive-field", "ROC AUC"],
         "report": ["DIR", "--json"],
     }.items():
@@ -35,6 +36,16 @@ def test_bad_config_is_a_clear_error(tmp_path, capsys):
     assert main(["curate", str(shared("web", "llamafactory_c4_demo.jsonl")), "--out", str(tmp_path / "o"),
                  "--config", str(cfg)]) == 2
     assert "bands x rows = 160 exceeds num_perm = 112" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_second_curate_on_a_locked_directory_is_refused(tmp_path, capsys):
+    from curation.storage import run_lock
+
+    with run_lock(tmp_path / "run"):
+        code = main(["curate", str(shared("web", "llamafactory_c4_demo.jsonl")), "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert f"pid {__import__('os').getpid()} since" in capsys.readouterr().err
 
 
 @pytest.mark.usefixtures("prefect_harness")
