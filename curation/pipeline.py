@@ -294,16 +294,20 @@ def apply_shard(config: StepConfig, shard: dict, reduced: dict, index: int, run_
     return _next_shard(result, fp)
 
 
+def _merged_reasons(units: list[dict]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for u in units:
+        total.update(u["reasons"])
+    return dict(total.most_common())
+
+
 def summarize_stage(name: str, index: int, results: list[dict], maps: list[dict] | None = None,
                     reduced: dict | None = None) -> dict:
     """Stage totals for the report; ``seconds`` is the work time of all its units (not wall time)."""
-    reasons: Counter[str] = Counter()
-    for r in results:
-        reasons.update(r["reasons"])
     units = results + (maps or []) + ([reduced] if reduced else [])
     return {
         "name": name, "index": index, "input": sum(r["input"] for r in results), "kept": sum(r["rows"] for r in results),
-        "removed": sum(r["removed"] for r in results), "reasons": dict(reasons.most_common()),
+        "removed": sum(r["removed"] for r in results), "reasons": _merged_reasons(results),
         "seconds": round(sum(u.get("seconds", 0.0) for u in units), 3), "reused": all(u.get("reused") for u in units),
         "shards": [{"key": r["key"], "removed_path": r["removed_path"]} for r in results],
         **({"stats": reduced["stats"]} if reduced else {}),
@@ -311,11 +315,8 @@ def summarize_stage(name: str, index: int, results: list[dict], maps: list[dict]
 
 
 def summarize_read(reads: list[dict]) -> dict:
-    reasons: Counter[str] = Counter()
-    for r in reads:
-        reasons.update(r["reasons"])
     docs, quarantined = sum(r["documents"] for r in reads), sum(r["quarantined"] for r in reads)
     return {"name": "read", "index": 0, "input": docs + quarantined, "kept": docs, "removed": 0,
-            "quarantined": quarantined, "reasons": dict(reasons.most_common()),
+            "quarantined": quarantined, "reasons": _merged_reasons(reads),
             "seconds": round(sum(r["seconds"] for r in reads), 3), "reused": all(r["reused"] for r in reads),
             "inputs": [r["file"] for r in reads], "quarantine_paths": [r["quarantine_path"] for r in reads]}

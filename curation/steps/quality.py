@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -16,16 +15,10 @@ import numpy as np
 import polars as pl
 from pydantic import model_validator
 
+from curation.classifiers.fasttext_models import load_fasttext
 from curation.classifiers.quality_model import positive_scores, prepare
 from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
 from curation.storage import atomic_save_npy, atomic_write_json
-
-
-@lru_cache(maxsize=4)
-def _model(path: str):
-    import fasttext
-
-    return fasttext.load_model(path)
 
 
 class QualityConfig(StepConfig):
@@ -48,7 +41,7 @@ class QualityClassifier(GlobalStep):
     config: QualityConfig
 
     def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:
-        model = _model(self.config.model_path)
+        model = load_fasttext(self.config.model_path)
         scores = [positive_scores(model, [prepare(t) for t in batch["text"]]) for batch in batches]
         scores = np.concatenate(scores) if scores else np.zeros(0)
         atomic_save_npy(ctx.work_dir / f"scores-{ctx.key}.npy", scores)
