@@ -1,5 +1,7 @@
 """The curate_corpus flow under one session-scoped Prefect harness: artifacts, task caching, outputs."""
 
+import time
+
 import polars as pl
 import pytest
 
@@ -18,9 +20,14 @@ def task_states(flow_run_id):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-    return {r.name: r.state.name for r in runs}
+    # task-run states reach the server asynchronously: poll until every task run has a final one
+    deadline = time.monotonic() + 60
+    while True:
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        if all(r.state is not None and r.state.is_final() for r in runs) or time.monotonic() > deadline:
+            return {r.name: r.state.name if r.state else None for r in runs}
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
