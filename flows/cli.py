@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from flows import cli_select
+
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "HF_DATASETS_OFFLINE": "1",
@@ -116,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="winnow",
         formatter_class=_formatter,
-        description="winnow: curate pretraining corpora and prove the efficiency gain.",
+        description="winnow: curate pretraining corpora, select fine-tuning data and demonstrations, and prove the gain.",
         epilog="Run `winnow COMMAND --help` for the options of each command.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -126,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo_shard(sub)
     _add_server(sub)
     _add_serve(sub)
+    cli_select.add_parsers(sub, _formatter)
     return parser
 
 
@@ -206,7 +209,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"curate": cmd_curate, "train-quality": cmd_train_quality, "report": cmd_report,
-            "demo-shard": cmd_demo_shard, "server": cmd_server, "serve": cmd_serve}
+            "demo-shard": cmd_demo_shard, "server": cmd_server, "serve": cmd_serve, **cli_select.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,9 +40,31 @@ def _curate_parameters(params: dict, base: Path) -> dict:
 def flows() -> dict:
     """Flow name -> (flow object, parameter resolver, description). Later flows register here."""
     from flows.curate import curate_corpus
+    from flows.select import select_demos, select_finetune
 
-    return {"curate_corpus": (curate_corpus, _curate_parameters,
-                              "Curate corpus shards: dedup, heuristic filters, language id, quality.")}
+    return {
+        "curate_corpus": (curate_corpus, _curate_parameters,
+                          "Curate corpus shards: dedup, heuristic filters, language id, quality."),
+        "select_finetune": (select_finetune, _path_parameters(("pool", "target"), ("out",)),
+                            "Select a fine-tuning / pretraining subset by strategy and budget; manifest + report."),
+        "select_demos": (select_demos, _path_parameters(("pool", "queries"), ("out",)),
+                         "Pick k few-shot demonstrations per query (random, knn, mmr, balanced)."),
+    }
+
+
+def _path_parameters(list_keys: tuple[str, ...], path_keys: tuple[str, ...]):
+    """Resolves relative paths in these parameters against the directory `winnow serve` starts in."""
+
+    def resolve(params: dict, base: Path) -> dict:
+        for key in list_keys:
+            if params.get(key):
+                params[key] = [str((base / p).resolve()) for p in params[key]]
+        for key in path_keys:
+            if params.get(key):
+                params[key] = str((base / params[key]).resolve())
+        return params
+
+    return resolve
 
 
 def load_settings(path: Path | None) -> dict[str, DeploymentSettings]:
