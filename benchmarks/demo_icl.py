@@ -4,7 +4,7 @@ Cloze scoring (length-normalized log-likelihood of each answer text), k = 0/1/4/
 one shared query sample per task. Conditions are appended to a JSONL as they finish, so an interrupted run
 resumes; the summary JSON is rebuilt from it at the end (or with --summarize).
 
-    python benchmarks/demo_icl.py --queries 60            # ~1 h on 2 CPU cores
+    python benchmarks/demo_icl.py            # ~1 h on 2 CPU cores
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def summarize(partial: Path, out: Path, args) -> dict:
                          "gold_logprob_per_token": mean_ci(gold)})
     result = {"benchmark": "demo_icl", "model": "SmolLM2-135M-Instruct (Q4_1 GGUF, de-quantized, fp32, CPU)",
               "scoring": "cloze: length-normalized log-likelihood of each answer text; accuracy = argmax",
-              "queries_per_task": args.queries, "pool": "task train split (AG News: 4/5 of test.csv)",
+              "queries_per_task": args.queries, "boolq_passage_chars": args.boolq_passage_chars, "pool": "task train split (AG News: 4/5 of test.csv)",
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
               "command": "python benchmarks/demo_icl.py " + " ".join(sys.argv[1:]),
               "combined": combined, "conditions": table}
@@ -69,7 +69,9 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=["arc_easy", "boolq", "piqa", "sst2", "agnews"])
     ap.add_argument("--ks", nargs="+", type=int, default=[0, 1, 4, 8])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--queries", type=int, default=60)
+    ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--boolq-passage-chars", type=int, default=400, help="truncate BoolQ passages (prompt length)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--out", default=str(RESULTS / "demo_icl.json"))
     ap.add_argument("--summarize", action="store_true", help="only rebuild the summary from the partial file")
     args = ap.parse_args()
@@ -83,6 +85,10 @@ def main() -> None:
     from evals.icl import query_sample, run_condition, task_embeddings
     from evals.tasks import load_task
 
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     done = set()
     if partial.exists():
         for line in partial.read_text().splitlines():
@@ -90,7 +96,7 @@ def main() -> None:
             done.add((r["task"], r["k"], r["strategy"], r["seed"]))
     model, tokenizer = load_smollm2("cpu")
     embedder = Embedder(show_progress=False)
-    tasks = {name: load_task(name) for name in args.tasks}
+    tasks = {name: load_task(name, max_passage_chars=args.boolq_passage_chars) for name in args.tasks}
     embeddings = {name: task_embeddings(t, embedder.embed, query_sample(t, args.queries)) for name, t in tasks.items()}
     # k outermost: a partial run still has every task at the smaller k
     for k, strategy, seed in conditions(args.ks, args.seeds):

@@ -81,7 +81,12 @@ def main() -> None:
     ap.add_argument("--strategies", nargs="+", default=STRATEGIES)
     ap.add_argument("--pool-size", type=int, default=2000)
     ap.add_argument("--out", default=str(RESULTS / "select_efficiency.json"))
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     import numpy as np
 

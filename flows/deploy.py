@@ -40,6 +40,7 @@ def _curate_parameters(params: dict, base: Path) -> dict:
 def flows() -> dict:
     """Flow name -> (flow object, parameter resolver, description). Later flows register here."""
     from flows.curate import curate_corpus
+    from flows.compress import compress_prompts
     from flows.select import select_demos, select_finetune
 
     return {
@@ -49,6 +50,8 @@ def flows() -> dict:
                             "Select a fine-tuning / pretraining subset by strategy and budget; manifest + report."),
         "select_demos": (select_demos, _path_parameters(("pool", "queries"), ("out",)),
                          "Pick k few-shot demonstrations per query (random, knn, mmr, balanced)."),
+        "compress_prompts": (compress_prompts, _path_parameters((), ("path", "out")),
+                             "Compress a JSONL of prompts to a token budget with SmolLM2 (protected spans kept)."),
     }
 
 

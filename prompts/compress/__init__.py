@@ -1,0 +1,137 @@
+"""``compress(prompt, rate=... | target_tokens=...) -> CompressedPrompt``: coarse-to-fine prompt compression.
+
+1. Split into instruction / context items / question. Instruction and question are never touched; inside the
+   context, numbers, IDs, URLs, code and ``<keep>`` spans are protected (``protect``).
+2. Coarse (budget controller): drop the least relevant context items while the rest would still need the
+   token-level step to cut more than ``max_fine_drop`` of its words (``coarse``).
+3. Fine: iterative self-information pruning with SmolLM2 of the remaining free words to the exact budget
+   (``token_level``), then measured again with the target tokenizer and corrected if the ratio is off.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from prompts.compress.protect import split_protected, strip_markers
+from prompts.compress.token_level import choose, join, score_units, units_of
+
+
+@dataclass
+class CompressedPrompt:
+    text: str
+    original_tokens: int
+    compressed_tokens: int
+    ratio: float                   # compressed / original tokens (the requested ``rate`` is the same measure)
+    kept_mask: list[bool]          # per word unit of the (coarse-kept) context, in order
+    latency_s: float
+    dropped_items: list[int] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class CompressConfig:
+    max_fine_drop: float = 0.5     # coarse step drops items until the token step cuts at most this fraction
+    coarse_scorer: str = "embedding"  # embedding | perplexity (question-aware, needs a question)
+    segment_tokens: int = 256
+    protect_patterns: bool = True  # numbers, IDs, URLs, code (marked <keep> spans are always protected)
+    separator: str = "\n\n"
+
+
+def _parts(prompt) -> tuple[str, list[str], str]:
+    if isinstance(prompt, str):
+        return "", [prompt], ""
+    if not isinstance(prompt, dict):
+        raise ValueError(f"prompt must be a string or {{instruction, context, question}}, got {type(prompt).__name__}")
+    context = prompt.get("context") or []
+    context = [context] if isinstance(context, str) else list(context)
+    return prompt.get("instruction") or "", context, prompt.get("question") or ""
+
+
+def _join_parts(instruction: str, context: list[str], question: str, sep: str) -> str:
+    return sep.join(p for p in [instruction, *context, question] if p)
+
+
+def compress(prompt, rate: float | None = None, target_tokens: int | None = None, config: CompressConfig | None = None,
+             model=None, tokenizer=None, embed=None) -> CompressedPrompt:
+    """Compress to ``rate`` x the original tokens or to ``target_tokens`` (counted with the target tokenizer)."""
+    from curation.models import load_smollm2
+
+    start = time.perf_counter()
+    cfg = config or CompressConfig()
+    if (rate is None) == (target_tokens is None):
+        raise ValueError("give exactly one of rate (0 < rate <= 1) or target_tokens")
+    if rate is not None and not 0 < rate <= 1:
+        raise ValueError(f"rate {rate}: must be in (0, 1] (compressed / original tokens)")
+    if model is None or tokenizer is None:
+        model, tokenizer = load_smollm2()
+    count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0  # noqa: E731
+    instruction, context, question = _parts(prompt)
+    instruction, question = strip_markers(instruction), strip_markers(question)
+    original_text = _join_parts(instruction, [strip_markers(c) for c in context], question, cfg.separator)
+    original = count(original_text)
+    target = original if rate is None and target_tokens >= original else (
+        int(round(rate * original)) if rate is not None else int(target_tokens))
+
+    def result(text: str, mask: list[bool], dropped: list[int], note: str = "") -> CompressedPrompt:
+        n = count(text)
+        return CompressedPrompt(text, original, n, n / original if original else 1.0, mask,
+                                time.perf_counter() - start, dropped, note)
+
+    if original == 0 or target >= original:
+        return result(original_text, [], [], "" if original else "empty prompt: nothing to compress")
+
+    items = [split_protected(c, cfg.protect_patterns) for c in context]
+    fixed = count(_join_parts(instruction, [], question, cfg.separator))
+    free_tokens = [sum(count(p.text) for p in pieces if not p.protected) for pieces in items]
+    item_tokens = [count(strip_markers(c)) for c in context]
+    protected_tokens = [t - f for t, f in zip(item_tokens, free_tokens)]
+    if fixed + sum(protected_tokens) >= target and not any(free_tokens):
+        return result(original_text, [], [], "only protected content (instruction, question, numbers, IDs, code, "
+                      "marked spans): returned unchanged")
+
+    # coarse: drop least relevant items while the fine step would have to cut more than max_fine_drop
+    keep_items = list(range(len(items)))
+    if len(items) > 1:
+        if cfg.coarse_scorer == "perplexity" and question:
+            from prompts.compress.coarse import rank_by_question_perplexity
+
+            relevance = rank_by_question_perplexity([strip_markers(c) for c in context], question, model, tokenizer)
+        else:
+            from prompts.compress.coarse import rank_by_embedding
+
+            if embed is None:
+                from curation.embed import Embedder
+
+                embed = Embedder().embed
+            relevance = rank_by_embedding([strip_markers(c) for c in context], question or None, embed)
+        for i in sorted(keep_items, key=lambda i: (relevance[i], -i)):
+            if len(keep_items) == 1:
+                break
+            kept_free = sum(free_tokens[j] for j in keep_items)
+            kept_fixed = fixed + sum(protected_tokens[j] for j in keep_items)
+            if kept_fixed + (1 - cfg.max_fine_drop) * kept_free <= target:
+                break
+            keep_items.remove(i)
+    dropped = [i for i in range(len(items)) if i not in keep_items]
+
+    # fine: iterative self-information over the kept items, then an exact cut to the budget
+    units_per_item = [units_of(items[i]) for i in keep_items]
+    flat = [u for us in units_per_item for u in us]
+    kept_free = sum(free_tokens[i] for i in keep_items)
+    kept_fixed = fixed + sum(protected_tokens[i] for i in keep_items)
+    fraction = max(0.0, min(1.0, (target - kept_fixed) / kept_free)) if kept_free else 1.0
+    score_units(flat, model, tokenizer, fraction, cfg.segment_tokens)
+    free_budget = max(0, target - kept_fixed)
+    text = ""
+    for _ in range(4):  # re-measure with the tokenizer: joins change token counts slightly
+        choose(flat, free_budget)
+        text = _join_parts(instruction, [join(us) for us in units_per_item], question, cfg.separator)
+        error = count(text) - target
+        if abs(error) <= max(1, 0.02 * target):
+            break
+        free_budget = max(0, free_budget - error)
+    note = ""
+    if kept_fixed > target:
+        note = f"protected content alone is {kept_fixed} tokens > target {target}: every free word was dropped"
+    return result(text, [u.keep for u in flat], dropped, note)

@@ -1,0 +1,70 @@
+"""Compress a JSONL of prompts: each line holds ``prompt`` or ``instruction``/``context``/``question``.
+
+Output lines keep the input fields and add ``compressed``, ``original_tokens``, ``compressed_tokens``,
+``ratio``, ``latency_s`` and any ``note``. Unusable lines go to ``<out>.quarantine.jsonl`` with file and line.
+Identical prompts (a shared few-shot context) are compressed once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from tqdm.auto import tqdm
+
+from curation.readers import _lines
+from curation.storage import atomic_write_text
+from prompts.compress import CompressConfig, compress
+
+
+def _prompt_of(record) -> object:
+    if not isinstance(record, dict):
+        raise ValueError(f"not a JSON object: got {type(record).__name__}")
+    if isinstance(record.get("prompt"), str):
+        return record["prompt"]
+    if any(k in record for k in ("instruction", "context", "question")):
+        return {k: record.get(k) for k in ("instruction", "context", "question")}
+    raise ValueError(f"no prompt: expected 'prompt' or 'instruction'/'context'/'question' among ({', '.join(sorted(record))})")
+
+
+def compress_file(path: str | Path, out: str | Path, rate: float | None = None, target_tokens: int | None = None,
+                  config: CompressConfig | None = None) -> dict:
+    from curation.models import load_smollm2
+
+    model, tokenizer = load_smollm2()
+    rows, bad, memo = [], [], {}
+
+    def quarantine(file: str, line: int, error: str, raw: str) -> None:
+        bad.append({"file": file, "line": line, "error": error, "raw": raw[:500]})
+
+    for line, raw in tqdm(list(_lines(Path(path), quarantine)), desc="compress", disable=None):
+        try:
+            record = orjson.loads(raw)
+            prompt = _prompt_of(record)
+        except (orjson.JSONDecodeError, ValueError) as e:
+            quarantine(str(path), line, f"{type(e).__name__ if isinstance(e, orjson.JSONDecodeError) else 'bad record'}: {e}",
+                       raw.decode("utf-8", "replace"))
+            continue
+        key = orjson.dumps(prompt, option=orjson.OPT_SORT_KEYS)
+        if key not in memo:
+            try:
+                memo[key] = compress(prompt, rate=rate, target_tokens=target_tokens, config=config, model=model,
+                                     tokenizer=tokenizer)
+            except ValueError as e:
+                quarantine(str(path), line, f"bad record: {e}", raw.decode("utf-8", "replace"))
+                continue
+        c = memo[key]
+        rows.append(record | {"compressed": c.text, "original_tokens": c.original_tokens,
+                              "compressed_tokens": c.compressed_tokens, "ratio": round(c.ratio, 4),
+                              "latency_s": round(c.latency_s, 4)} | ({"note": c.note} if c.note else {}))
+    out = Path(out)
+    atomic_write_text(out, "".join(orjson.dumps(r).decode() + "\n" for r in rows))
+    qpath = out.with_name(out.name.removesuffix(".jsonl") + ".quarantine.jsonl")
+    if bad:
+        atomic_write_text(qpath, "".join(orjson.dumps(b).decode() + "\n" for b in bad))
+    original = sum(r["original_tokens"] for r in rows)
+    compressed = sum(r["compressed_tokens"] for r in rows)
+    return {"out": str(out.resolve()), "prompts": len(rows), "quarantined": len(bad),
+            "quarantine": str(qpath.resolve()) if bad else None, "original_tokens": original,
+            "compressed_tokens": compressed, "ratio": compressed / original if original else 1.0,
+            "compressor_seconds": sum(c.latency_s for c in memo.values()), "unique_prompts": len(memo)}

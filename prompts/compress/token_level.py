@@ -1,0 +1,114 @@
+"""Token-level pruning by self-information under SmolLM2 (Selective Context / LLMLingua's fine step).
+
+Units are words (a run of tokens with its leading whitespace), so pruning never splits a word or a
+multi-byte character. A unit's score is the mean surprisal (-log p) of its tokens. Scoring is iterative
+(LLMLingua): the text is processed in segments, and each segment is scored conditioned on the already
+*compressed* text before it, so what was pruned earlier changes what looks predictable later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+UNIT_RE = re.compile(r"\s*\S+|\s+$")
+
+
+@dataclass
+class Unit:
+    text: str
+    protected: bool
+    tokens: int = 0
+    surprisal: float = 0.0
+    keep: bool = True
+
+
+def units_of(pieces) -> list[Unit]:
+    units: list[Unit] = []
+    for piece in pieces:
+        if piece.protected:
+            units.append(Unit(piece.text, True))
+        else:
+            # whitespace-only units (a piece's trailing space) are kept: dropping them would fuse words
+            units.extend(Unit(m.group(0), not m.group(0).strip()) for m in UNIT_RE.finditer(piece.text))
+    return units
+
+
+def score_units(units: list[Unit], model, tokenizer, keep_fraction: float, segment_tokens: int = 256,
+                max_context: int = 512) -> None:
+    """Fills ``tokens`` and ``surprisal`` of every unit, segment by segment over the compressed prefix."""
+    import torch
+
+    dev = next(model.parameters()).device
+    for u in units:
+        u.tokens = len(tokenizer(u.text, add_special_tokens=False)["input_ids"])
+    prefix_ids: list[int] = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+    start = 0
+    while start < len(units):
+        end, budget = start, 0
+        while end < len(units) and (budget < segment_tokens or end == start):
+            budget += units[end].tokens
+            end += 1
+        seg = units[start:end]
+        seg_ids, owner = [], []
+        for j, u in enumerate(seg):
+            ids = tokenizer(u.text, add_special_tokens=False)["input_ids"]
+            seg_ids += ids
+            owner += [j] * len(ids)
+        context = prefix_ids[-max_context:]
+        ids = torch.tensor([context + seg_ids], device=dev)
+        with torch.inference_mode():
+            logits = model(input_ids=ids).logits[0].float()
+        logp = torch.log_softmax(logits[:-1], dim=-1).gather(-1, ids[0, 1:].unsqueeze(-1)).squeeze(-1).cpu().numpy()
+        # token t of the segment sits at position len(context) + t; its log p comes from the position before
+        seg_logp = logp[len(context) - 1:] if context else np.concatenate([[np.nan], logp])
+        sums = np.zeros(len(seg))
+        counts = np.zeros(len(seg))
+        for t, j in enumerate(owner):
+            if np.isfinite(seg_logp[t]):
+                sums[j] -= seg_logp[t]
+                counts[j] += 1
+        for j, u in enumerate(seg):
+            u.surprisal = sums[j] / counts[j] if counts[j] else float("inf")
+        # provisional pruning of this segment at the requested fraction, so the next one sees compressed text
+        free = [u for u in seg if not u.protected]
+        if free and keep_fraction < 1:
+            cut = np.quantile([u.surprisal for u in free], 1 - keep_fraction)
+            for u in free:
+                u.keep = u.surprisal >= cut
+        for u in seg:
+            if u.keep:
+                prefix_ids += tokenizer(u.text, add_special_tokens=False)["input_ids"]
+        start = end
+
+
+def choose(units: list[Unit], free_token_budget: int) -> None:
+    """Final selection: the most surprising free units that fit ``free_token_budget`` tokens."""
+    order = sorted((i for i, u in enumerate(units) if not u.protected), key=lambda i: (-units[i].surprisal, i))
+    spent = 0
+    for i in order:
+        u = units[i]
+        u.keep = spent + u.tokens <= free_token_budget
+        if u.keep:
+            spent += u.tokens
+    for u in units:
+        if u.protected:
+            u.keep = True
+
+
+def join(units: list[Unit]) -> str:
+    """Kept units in order; where a dropped unit carried the only space between two kept ones, a space goes back."""
+    out: list[str] = []
+    dropped_space = False
+    for u in units:
+        if not u.keep:
+            dropped_space = dropped_space or u.text[:1].isspace()
+            continue
+        text = u.text
+        if dropped_space and out and text and not text[0].isspace() and not out[-1][-1:].isspace():
+            text = " " + text
+        out.append(text)
+        dropped_space = False
+    return "".join(out)
