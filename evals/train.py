@@ -1,0 +1,158 @@
+"""Train a small Llama-architecture LM on a corpus at a fixed token budget: the DCLM/FineWeb ablation recipe.
+
+Only the data changes between arms: same architecture, tokenizer (SmolLM2's), budget, schedule and seed.
+Held-out loss is measured on clean text (wikitext-2 test) and on a hashed slice of the raw corpus that no arm
+trains on. The checkpoint is a Hugging Face directory (config, safetensors, tokenizer) that vLLM can load.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import xxhash
+
+
+@dataclass
+class TrainConfig:
+    token_budget: int = 200_000
+    seq_len: int = 128
+    batch_size: int = 8
+    hidden_size: int = 128
+    layers: int = 4
+    heads: int = 4
+    kv_heads: int = 2
+    intermediate_size: int = 384
+    lr: float = 2e-3
+    warmup_steps: int = 10
+    eval_every_tokens: int = 25_000
+    eval_tokens: int = 16_384
+    seed: int = 0
+    holdout_percent: int = 5  # raw documents hashed into this slice are held out of every arm
+
+
+def is_holdout(doc_id: str, percent: int) -> bool:
+    return xxhash.xxh64_intdigest(doc_id.encode()) % 100 < percent
+
+
+def read_texts(paths: list[str], text_field: str = "text") -> list[tuple[str, str]]:
+    """(id, text) for every readable document; unreadable lines are counted by the reader, never trained on."""
+    from curation.readers import ReaderConfig, read_documents
+
+    out = []
+    for batch in read_documents(paths, ReaderConfig(text_field=text_field), lambda *q: None):
+        out.extend(zip(batch["id"].to_list(), batch["text"].to_list()))
+    return out
+
+
+def token_blocks(texts: list[str], tokenizer, seq_len: int) -> np.ndarray:
+    """Documents joined with EOS and cut into ``seq_len + 1`` windows (input and shifted target)."""
+    ids: list[int] = []
+    for encoded in tokenizer(texts, add_special_tokens=False)["input_ids"]:
+        ids.extend(encoded)
+        ids.append(tokenizer.eos_token_id)
+    n = (len(ids) - 1) // seq_len
+    arr = np.asarray(ids[: n * seq_len + 1], dtype=np.int64)
+    return np.stack([arr[i * seq_len: i * seq_len + seq_len + 1] for i in range(n)]) if n else np.zeros((0, seq_len + 1), np.int64)
+
+
+def build_model(cfg: TrainConfig, vocab_size: int):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(cfg.seed)
+    config = LlamaConfig(vocab_size=vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+                         num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads, num_key_value_heads=cfg.kv_heads,
+                         max_position_embeddings=max(512, cfg.seq_len), tie_word_embeddings=True, bos_token_id=1,
+                         eos_token_id=2, pad_token_id=2)
+    return LlamaForCausalLM(config)
+
+
+def eval_loss(model, blocks: np.ndarray, batch_size: int = 16) -> float:
+    import torch
+
+    model.eval()
+    total, count = 0.0, 0
+    with torch.inference_mode():
+        for i in range(0, len(blocks), batch_size):
+            x = torch.from_numpy(blocks[i: i + batch_size])
+            out = model(input_ids=x[:, :-1])
+            logp = torch.log_softmax(out.logits.float(), -1).gather(-1, x[:, 1:].unsqueeze(-1)).squeeze(-1)
+            total -= float(logp.sum())
+            count += logp.numel()
+    model.train()
+    return total / max(1, count)
+
+
+def train(train_blocks: np.ndarray, held_out: dict[str, np.ndarray], cfg: TrainConfig, out_dir: str | Path,
+          tokenizer, progress: bool = False) -> dict:
+    """Trains until ``token_budget`` tokens are seen (cycling the data if it is smaller) and saves the model."""
+    import torch
+    from tqdm.auto import tqdm
+
+    if not len(train_blocks):
+        raise ValueError("no training data: the corpus is empty after tokenization")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model = build_model(cfg, len(tokenizer))
+    params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.1, betas=(0.9, 0.95))
+    tokens_per_step = cfg.batch_size * cfg.seq_len
+    steps = max(1, cfg.token_budget // tokens_per_step)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup_steps)
+                                              * 0.5 * (1 + math.cos(math.pi * min(1.0, s / steps))))
+    rng = np.random.default_rng(cfg.seed)
+    order = np.concatenate([rng.permutation(len(train_blocks)) for _ in range(math.ceil(steps * cfg.batch_size / len(train_blocks)))])
+    curve, evals = [], []
+    eval_every = max(1, cfg.eval_every_tokens // tokens_per_step)
+    start = time.perf_counter()
+    model.train()
+    for step in tqdm(range(steps), desc="train", disable=not progress):
+        x = torch.from_numpy(train_blocks[order[step * cfg.batch_size: (step + 1) * cfg.batch_size]])
+        loss = _loss(model, x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        tokens = (step + 1) * tokens_per_step
+        curve.append({"step": step + 1, "tokens": tokens, "loss": loss.item()})
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            evals.append({"tokens": tokens, **{name: eval_loss(model, b) for name, b in held_out.items()}})
+    wall = time.perf_counter() - start
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    result = {
+        "config": asdict(cfg), "parameters": params, "steps": steps, "tokens_seen": steps * tokens_per_step,
+        "train_blocks": int(len(train_blocks)), "epochs": steps * cfg.batch_size / len(train_blocks),
+        "wall_s": wall, "tokens_per_s": steps * tokens_per_step / wall,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "final": evals[-1], "evals": evals, "loss_curve": curve, "checkpoint": str(out.resolve()),
+    }
+    (out / "train_log.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def _loss(model, x):
+    import torch
+
+    logits = model(input_ids=x[:, :-1]).logits
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), x[:, 1:].reshape(-1))
+
+
+def tokens_to_reach(evals: list[dict], metric: str, target: float) -> float | None:
+    """First token count at which ``metric`` falls to ``target`` (linear between evaluations), or None."""
+    prev = None
+    for e in evals:
+        if e[metric] <= target:
+            if prev is None or prev[metric] == e[metric]:
+                return float(e["tokens"])
+            frac = (prev[metric] - target) / (prev[metric] - e[metric])
+            return prev["tokens"] + frac * (e["tokens"] - prev["tokens"])
+        prev = e
+    return None
