@@ -24,6 +24,25 @@ SHAPES = [
 ]
 
 
+URL_FIELDS = ("url", "metadata.url", "metadata.warc_url", "warc_url")
+
+
+def _lookup(meta: dict, dotted: str):
+    value = meta
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _domain(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = str(url)
+    return urlsplit(url if "://" in url else "//" + url).hostname or "(none)"
+
+
 @dataclass
 class Pool:
     ids: list[str] = field(default_factory=list)
@@ -42,12 +61,10 @@ class Pool:
         return [f"{p}\n\n{r}" if p else r for p, r in zip(self.prompts, self.responses)]
 
     def group(self, key: str) -> list[str]:
-        """Group label per item for balancing caps: a metadata field, or ``url_domain``."""
+        """Group label per item for balancing caps: a metadata field (dotted for nested), or ``url_domain``."""
         if key == "url_domain":
-            from urllib.parse import urlsplit
-
-            return [urlsplit(str(m.get("url", ""))).hostname or "(none)" for m in self.metadata]
-        return [str(m.get(key, "(none)")) for m in self.metadata]
+            return [_domain(next((u for u in map(lambda k: _lookup(m, k), URL_FIELDS) if u), "")) for m in self.metadata]
+        return [str(_lookup(m, key) if _lookup(m, key) is not None else "(none)") for m in self.metadata]
 
     @classmethod
     def from_texts(cls, texts: list[str], ids: list[str] | None = None, metadata: list[dict] | None = None) -> "Pool":

@@ -152,3 +152,23 @@ def test_ifd_ranks_matching_pairs_below_mismatched_ones():
     assert np.isfinite(matched).all() and (matched < 1).all()
     assert matched.mean() < shuffled.mean() - 0.1
     assert (matched < shuffled).mean() >= 0.9
+
+
+def test_pretraining_selection_toward_clean_text_with_domain_caps():
+    """DSIR on the raw Common Crawl shard toward wikitext, budget in tokens, at most 2 documents per site."""
+    from curation.select import Pool
+
+    web = load_pool([shared("web", "dolma_CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz")], text_field="text")
+    assert len(web) + len(web.quarantined) == 697
+    wiki = [p for p in shared("lm", "wikitext-2_test.txt").read_text(encoding="utf-8").split("\n \n") if len(p) > 200]
+    target = Pool.from_texts(wiki[:200])
+    sel = select(web, "20k tokens", "dsir", target=target, params=SelectParams(balance_by="url_domain", max_per_group=2))
+    domains = [web.group("url_domain")[i] for i in sel.indices]
+    assert max(domains.count(d) for d in domains) <= 2 and "(none)" not in domains
+    assert 18_000 < sel.summary["tokens_selected"] <= 20_000
+    logw = sel.context.cache["dsir"]
+    rnd = select(web, "20k tokens", "random", seed=1)
+    assert np.mean(logw[sel.indices]) > np.mean(logw[rnd.indices]) + 5  # resampled toward the target
+    capped = select(web, 400, "random", params=SelectParams(balance_by="url_domain", max_per_group=1))
+    sites = [web.group("url_domain")[i] for i in capped.indices]
+    assert len(sites) == len(set(sites)) and capped.summary["skipped_by_group_cap"] > 0  # same-site pages exist
