@@ -41,6 +41,7 @@ def flows() -> dict:
     """Flow name -> (flow object, parameter resolver, description). Later flows register here."""
     from flows.curate import curate_corpus
     from flows.compress import compress_prompts
+    from flows.evaluate import compare_reports, efficiency_eval
     from flows.select import select_demos, select_finetune
 
     return {
@@ -52,6 +53,10 @@ def flows() -> dict:
                          "Pick k few-shot demonstrations per query (random, knn, mmr, balanced)."),
         "compress_prompts": (compress_prompts, _path_parameters((), ("path", "out")),
                              "Compress a JSONL of prompts to a token budget with SmolLM2 (protected spans kept)."),
+        "efficiency_eval": (efficiency_eval, _path_parameters(("raw",), ("curated", "out_dir")),
+                            "Train raw vs curated at one token budget, benchmark serving, report and compare."),
+        "compare_reports": (compare_reports, _path_parameters((), ("a", "b", "out")),
+                            "Compare two eval reports: deltas, intervals, verdicts."),
     }
 
 

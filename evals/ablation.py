@@ -1,0 +1,93 @@
+"""The before/after ablation: the same recipe trained on raw and on curated data, then compared.
+
+Both arms see the same token budget, tokenizer, architecture and seeds; only the documents differ. Raw
+documents whose id hashes into the hold-out slice are excluded from both arms (curated kept/ files carry the
+raw ids), so the raw held-out loss is measured on text neither arm trained on. The headline is DataDecide's
+question at small scale: how many tokens does the curated arm need to reach the raw arm's final held-out loss?
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from curation.shared_data import shared_data_dir
+from curation.storage import file_hash
+from evals.metrics import mean_ci
+from evals.report import EvalReport, Metric, environment
+from evals.train import TrainConfig, is_holdout, read_texts, token_blocks, tokens_to_reach, train
+
+HELD_OUT = ("wikitext", "raw_heldout")
+
+
+def curated_files(run_dir: str | Path) -> list[str]:
+    kept = sorted(str(p) for p in (Path(run_dir) / "kept").glob("part-*.jsonl"))
+    if not kept:
+        raise FileNotFoundError(f"{run_dir}: no kept/part-*.jsonl (is this a `winnow curate` run directory?)")
+    return kept
+
+
+def prepare(raw: list[str], curated_run: str, cfg: TrainConfig, tokenizer, wikitext_chars: int = 200_000) -> dict:
+    raw_docs = read_texts(raw)
+    cur_docs = read_texts(curated_files(curated_run))
+    held = [t for i, t in raw_docs if is_holdout(i, cfg.holdout_percent)]
+    eval_blocks = max(1, cfg.eval_tokens // cfg.seq_len)
+    wiki = (shared_data_dir() / "lm" / "wikitext-2_test.txt").read_text(encoding="utf-8")[:wikitext_chars]
+    return {
+        "arms": {
+            "raw": token_blocks([t for i, t in raw_docs if not is_holdout(i, cfg.holdout_percent)], tokenizer, cfg.seq_len),
+            "curated": token_blocks([t for i, t in cur_docs if not is_holdout(i, cfg.holdout_percent)], tokenizer,
+                                    cfg.seq_len),
+        },
+        "held_out": {"wikitext": token_blocks([wiki], tokenizer, cfg.seq_len)[:eval_blocks],
+                     "raw_heldout": token_blocks(held, tokenizer, cfg.seq_len)[:eval_blocks]},
+        "documents": {"raw": len(raw_docs), "curated": len(cur_docs), "held_out": len(held)},
+        "hashes": {**{f"raw:{Path(p).name}": file_hash(p) for p in raw},
+                   "curated_manifest": file_hash(Path(curated_run) / "report.json")
+                   if (Path(curated_run) / "report.json").exists() else None},
+    }
+
+
+def arm_report(name: str, runs: list[dict], cfg: TrainConfig, data: dict, serving: dict | None,
+               reference_loss: dict | None = None) -> EvalReport:
+    versions, hardware = environment()
+    metrics = {}
+    for h in HELD_OUT:
+        s = mean_ci([r["final"][h] for r in runs])
+        metrics[f"heldout_loss/{h}"] = Metric(mean=s["mean"], ci95=s["ci95"], stderr=s["stderr"], n=s["n"],
+                                               higher_is_better=False, unit="nats/token")
+    tps = mean_ci([r["tokens_per_s"] for r in runs])
+    metrics["train/tokens_per_s"] = Metric(mean=tps["mean"], ci95=tps["ci95"], stderr=tps["stderr"], n=tps["n"],
+                                           unit="tokens/s")
+    metrics["train/peak_rss_mb"] = Metric(mean=max(r["peak_rss_mb"] for r in runs), higher_is_better=False, unit="MB")
+    if reference_loss:
+        for h, target in reference_loss.items():
+            reached = [tokens_to_reach(r["evals"], h, target) for r in runs]
+            s = mean_ci([x for x in reached if x is not None])
+            metrics[f"tokens_to_raw_final_loss/{h}"] = Metric(
+                mean=s["mean"], ci95=s["ci95"], stderr=s["stderr"], n=s["n"], higher_is_better=False, unit="tokens")
+    for key, value in (serving or {}).items():
+        metrics[f"serving/{key}"] = Metric(mean=value, higher_is_better=key.endswith("throughput"))
+    tokens_in_arm = int(data["arms"][name].size)
+    metrics["data/tokens_available"] = Metric(mean=tokens_in_arm, unit="tokens")
+    return EvalReport(
+        name=name, metrics=metrics, config=asdict(cfg), data=data["hashes"] | {"documents": data["documents"]},
+        versions=versions, hardware=hardware,
+        curves={f"{name} seed {r['config']['seed']} {h}": [{"x": e["tokens"], "y": e[h]} for e in r["evals"]]
+                for r in runs for h in HELD_OUT},
+        details={"runs": [{k: r[k] for k in ("config", "final", "wall_s", "tokens_per_s", "checkpoint", "epochs")}
+                          for r in runs]})
+
+
+def run_arm(data: dict, arm: str, cfg: TrainConfig, seeds: list[int], out_dir: str | Path, tokenizer) -> list[dict]:
+    runs = []
+    for seed in seeds:
+        seeded = TrainConfig(**(asdict(cfg) | {"seed": seed}))
+        runs.append(train(data["arms"][arm], data["held_out"], seeded, Path(out_dir) / arm / f"seed{seed}", tokenizer))
+    return runs
+
+
+def final_losses(runs: list[dict]) -> dict:
+    return {h: float(np.mean([r["final"][h] for r in runs])) for h in HELD_OUT}

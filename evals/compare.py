@@ -1,0 +1,42 @@
+"""Side-by-side of two eval reports: delta per metric with an interval, and a verdict.
+
+better / worse when the 95% interval of the difference (normal approximation from both stderrs) excludes
+zero in the metric's good / bad direction; within noise otherwise; "no interval" when either side lacks one.
+"""
+
+from __future__ import annotations
+
+import math
+
+from evals.report import EvalReport, fmt
+
+
+def compare(a: EvalReport, b: EvalReport) -> list[dict]:
+    rows = []
+    for key in sorted(set(a.metrics) | set(b.metrics)):
+        ma, mb = a.metrics.get(key), b.metrics.get(key)
+        if ma is None or mb is None or ma.mean is None or mb.mean is None:
+            rows.append({"metric": key, "a": fmt(ma) if ma else "-", "b": fmt(mb) if mb else "-", "delta": None,
+                         "ci95": None, "verdict": "missing"})
+            continue
+        delta = mb.mean - ma.mean
+        if ma.stderr is None or mb.stderr is None:
+            ci, verdict = None, "no interval"
+        else:
+            half = 1.96 * math.sqrt(ma.stderr ** 2 + mb.stderr ** 2)
+            ci = [delta - half, delta + half]
+            good = delta > 0 if mb.higher_is_better else delta < 0
+            verdict = "within noise" if ci[0] <= 0 <= ci[1] else ("better" if good else "worse")
+        rows.append({"metric": key, "a": fmt(ma), "b": fmt(mb), "delta": delta, "ci95": ci, "verdict": verdict})
+    return rows
+
+
+def render(a: EvalReport, b: EvalReport, rows: list[dict]) -> str:
+    lines = [f"# {b.name} vs {a.name}", "", f"| metric | {a.name} | {b.name} | delta [95% interval] | verdict |",
+             "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        d = "" if r["delta"] is None else f"{r['delta']:+.4g}"
+        if r["ci95"]:
+            d += f" [{r['ci95'][0]:+.4g}, {r['ci95'][1]:+.4g}]"
+        lines.append(f"| {r['metric']} | {r['a']} | {r['b']} | {d} | {r['verdict']} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,106 @@
+"""The before/after flow: train raw and curated arms, benchmark serving, write both reports and compare them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.cache_policies import NONE as NO_CACHE
+
+from curation.shared_data import shared_data_dir
+from evals.ablation import arm_report, final_losses, prepare
+from evals.compare import compare, render
+from evals.report import EvalReport
+from evals.train import TrainConfig, train
+
+
+@task(name="prepare-data", cache_policy=NO_CACHE)
+def prepare_task(raw: list[str], curated: str, cfg: TrainConfig) -> dict:
+    from curation.models import load_smollm2_tokenizer
+
+    return prepare(raw, curated, cfg, load_smollm2_tokenizer())
+
+
+@task(name="train-arm", cache_policy=NO_CACHE)
+def train_task(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str) -> dict:
+    """Reuses a finished run with the same config and data (its train_log.json), else trains."""
+    from curation.models import load_smollm2_tokenizer
+
+    seeded = TrainConfig(**(asdict(cfg) | {"seed": seed}))
+    ckpt = Path(out_dir) / arm / f"seed{seed}"
+    log = ckpt / "train_log.json"
+    if log.exists():
+        done = json.loads(log.read_text())
+        if done["config"] == asdict(seeded) and done.get("data_hashes") == data["hashes"]:
+            get_run_logger().info("%s seed %s: reusing %s", arm, seed, ckpt)
+            return done
+    result = train(data["arms"][arm], data["held_out"], seeded, ckpt, load_smollm2_tokenizer())
+    result["data_hashes"] = data["hashes"]
+    log.write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+@task(name="serving-benchmark", cache_policy=NO_CACHE)
+def serve_task(checkpoint: str, prompts: list[str], max_tokens: int, backend: str) -> dict:
+    from evals.backends import load_backend
+    from evals.serving_bench import run_cell
+
+    cell = run_cell(load_backend(backend, checkpoint), prompts, max_tokens=max_tokens, concurrency=1)
+    return {"ttft_p50_s": cell["ttft_s"]["p50"], "tpot_p50_s": cell["tpot_s"]["p50"], "itl_p50_s": cell["itl_s"]["p50"],
+            "e2e_p50_s": cell["e2e_s"]["p50"], "e2e_p99_s": cell["e2e_s"]["p99"],
+            "request_throughput": cell["request_throughput"], "output_token_throughput": cell["output_token_throughput"]}
+
+
+@task(name="write-reports", cache_policy=NO_CACHE)
+def report_task(out_dir: str, data: dict, cfg: TrainConfig, runs: dict, serving: dict) -> dict:
+    reference = final_losses(runs["raw"])
+    paths = {}
+    for arm in ("raw", "curated"):
+        report = arm_report(arm, runs[arm], cfg, data, serving.get(arm), reference if arm == "curated" else None)
+        paths[arm] = report.save(Path(out_dir) / arm)
+    return paths
+
+
+@task(name="compare-reports", cache_policy=NO_CACHE)
+def compare_task(a: str, b: str, out: str | None = None) -> dict:
+    ra, rb = EvalReport.load(a), EvalReport.load(b)
+    rows = compare(ra, rb)
+    text = render(ra, rb, rows)
+    if out:
+        Path(out).write_text(text)
+        Path(out).with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    create_markdown_artifact(text, key="compare-report", description=f"{rb.name} vs {ra.name}")
+    return {"rows": rows, "markdown": text, "out": out}
+
+
+@flow(name="compare_reports", log_prints=True)
+def compare_reports(a: str, b: str, out: str | None = None) -> dict:
+    """Side-by-side of two eval reports with deltas, intervals and a verdict per metric."""
+    return compare_task(a, b, out)
+
+
+@flow(name="efficiency_eval", log_prints=True)
+def efficiency_eval(raw: list[str], curated: str, out_dir: str = "runs/eval", token_budget: int = 20_000,
+                    seeds: list[int] | None = None, config: TrainConfig | None = None, serve_requests: int = 8,
+                    serve_max_tokens: int = 16, backend: str = "transformers") -> dict:
+    """Train raw vs curated at one token budget (>= 3 seeds), benchmark serving, report and compare."""
+    cfg = TrainConfig(**(asdict(config or TrainConfig()) | {"token_budget": token_budget}))
+    seeds = seeds if seeds is not None else [0, 1, 2]
+    data = prepare_task(raw, curated, cfg)
+    runs = {arm: [train_task(data, arm, cfg, s, out_dir) for s in seeds] for arm in ("raw", "curated")}
+    wiki = [p.strip() for p in (shared_data_dir() / "lm" / "wikitext-2_valid.txt").read_text(encoding="utf-8")
+            .split("\n") if len(p.strip()) > 200]  # distinct serving prompts per arm: no shared prefix cache
+    serving = {arm: serve_task(runs[arm][0]["checkpoint"], [p[:400] for p in wiki[i * serve_requests:(i + 1) * serve_requests]],
+                               serve_max_tokens, backend) for i, arm in enumerate(("raw", "curated"))}
+    paths = report_task(out_dir, data, cfg, runs, serving)
+    comparison = compare_task(paths["raw"]["json"], paths["curated"]["json"], str(Path(out_dir) / "compare.md"))
+    for arm in ("raw", "curated"):
+        create_markdown_artifact(Path(paths[arm]["markdown"]).read_text(), key=f"eval-{arm}",
+                                 description=f"{arm} arm: held-out loss, throughput, serving")
+        if "plot" in paths[arm]:
+            create_link_artifact(f"file://{paths[arm]['plot']}", link_text=f"{arm} loss curves", key=f"eval-{arm}-plot")
+    get_run_logger().info("reports: %s; comparison: %s", paths, comparison["out"])
+    return {"reports": paths, "compare": comparison["out"], "verdicts": {r["metric"]: r["verdict"] for r in comparison["rows"]}}

@@ -1,0 +1,50 @@
+"""`winnow eval` end to end on a tiny budget: both arms trained per seed, reports written, compared, rerun reused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flows.cli import main
+from tests.conftest import shared
+
+
+@pytest.fixture(scope="module")
+def curated_c4(tmp_path_factory):
+    from curation.runner import curate_local
+
+    run = tmp_path_factory.mktemp("curated") / "c4"
+    report = curate_local([str(shared("web", "llamafactory_c4_demo.jsonl"))], run)
+    assert report["counts"]["input"] == 300 if "counts" in report else True
+    return run
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
+def test_eval_then_compare(tmp_path, curated_c4, capsys):
+    out = tmp_path / "eval"
+    raw = str(shared("web", "llamafactory_c4_demo.jsonl"))
+    args = ["eval", "--raw", raw, "--curated", str(curated_c4), "--out", str(out), "--token-budget", "2048",
+            "--seeds", "0", "1", "2"]
+    assert main(args) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "| heldout_loss/wikitext |" in printed and "tokens_to_raw_final_loss" in printed
+    for arm in ("raw", "curated"):
+        report = json.loads((out / arm / "eval_report.json").read_text())
+        m = report["metrics"]
+        assert m["heldout_loss/wikitext"]["n"] == 3 and m["heldout_loss/wikitext"]["ci95"][0] < m["heldout_loss/wikitext"]["mean"]
+        assert m["serving/ttft_p50_s"]["mean"] > 0 and m["serving/output_token_throughput"]["mean"] > 0
+        assert len(report["details"]["runs"]) == 3 and report["versions"]["torch"].startswith("2.13")
+        assert (out / arm / "eval_report.png").stat().st_size > 5_000
+        for seed in range(3):
+            assert (out / arm / f"seed{seed}" / "model.safetensors").exists()
+    verdicts = json.loads((out / "compare.json").read_text())
+    assert {r["verdict"] for r in verdicts} <= {"better", "worse", "within noise", "no interval", "missing"}
+    # a rerun reuses every finished training run (same config, same data hashes)
+    logs = {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/model.safetensors")}
+    assert main(args) == 0
+    assert {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/model.safetensors")} == logs
+    capsys.readouterr()
+    assert main(["compare", str(out / "raw"), str(out / "curated")]) == 0
+    assert "| metric | raw | curated |" in capsys.readouterr().out
