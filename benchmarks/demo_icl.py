@@ -22,15 +22,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 RESULTS = Path(__file__).parent / "results"
 
 
-def conditions(ks, seeds, seed_limits):
+def conditions(ks, seeds, seed_limits, only=None):
+    only = only or {}
     for k in ks:
         if k == 0:
             yield 0, "none", 0
             continue
-        for s in seeds[: seed_limits.get(k, len(seeds))]:
-            yield k, "random", s
-        yield k, "knn", 0
-        yield k, "mmr", 0
+        allowed = only.get(k, {"random", "knn", "mmr"})
+        if "random" in allowed:
+            for s in seeds[: seed_limits.get(k, len(seeds))]:
+                yield k, "random", s
+        for strategy in ("knn", "mmr"):
+            if strategy in allowed:
+                yield k, strategy, 0
 
 
 def summarize(partial: Path, out: Path, args) -> dict:
@@ -74,6 +78,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--random-seeds-at", nargs="*", default=[], metavar="K=N",
                     help="fewer random seeds at a costly k, e.g. 8=1 (CPU time)")
+    ap.add_argument("--strategies-at", nargs="*", default=[], metavar="K=S,S",
+                    help="only these strategies at a costly k, e.g. 8=random,knn (CPU time)")
     ap.add_argument("--out", default=str(RESULTS / "demo_icl.json"))
     ap.add_argument("--summarize", action="store_true", help="only rebuild the summary from the partial file")
     args = ap.parse_args()
@@ -102,7 +108,8 @@ def main() -> None:
     embeddings = {name: task_embeddings(t, embedder.embed, query_sample(t, args.queries)) for name, t in tasks.items()}
     # k outermost: a partial run still has every task at the smaller k
     limits = {int(k): int(n) for k, n in (item.split("=") for item in args.random_seeds_at)}
-    for k, strategy, seed in conditions(args.ks, args.seeds, limits):
+    only = {int(k): set(v.split(",")) for k, v in (item.split("=") for item in args.strategies_at)}
+    for k, strategy, seed in conditions(args.ks, args.seeds, limits, only):
         for name, task in tasks.items():
             if (name, k, strategy, seed) in done:
                 continue

@@ -16,6 +16,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,6 +24,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 RESULTS = Path(__file__).parent / "results"
 STRATEGIES = ["random", "knn", "kcenter", "deita", "semdedup", "ifd", "quality", "dsir"]
+# add e.g. knn+balanced to cap every label at budget / classes
 
 
 def quality_model() -> str:
@@ -96,7 +98,7 @@ def main() -> None:
     from evals.tasks import load_task
 
     embedder = Embedder(show_progress=False)
-    params = SelectParams(quality_model=quality_model() if "quality" in args.strategies else None)
+    params = SelectParams(quality_model=quality_model() if any(s.split("+")[0] == "quality" for s in args.strategies) else None)
     cells, timings, test_sizes = [], {}, {}
     for name in args.tasks:
         task = load_task(name)
@@ -110,10 +112,14 @@ def main() -> None:
         cache = {"embeddings": pool_emb}
         for strategy in args.strategies:
             t0 = time.perf_counter()
+            base, _, balanced = strategy.partition("+")
+            # "+balanced": the same strategy under a per-label cap of budget / classes (the balancing caps)
+            cell_params = replace(params, balance_by="label", max_per_group=1 / len(task.labels)) if balanced else params
             for budget in args.budgets:
                 for seed in args.seeds:
-                    cells.append(run_cell(task, pool, target, labels, x_pool, x_test, y_test, strategy, budget, seed,
-                                          cache, params))
+                    cell = run_cell(task, pool, target, labels, x_pool, x_test, y_test, base, budget, seed, cache,
+                                    cell_params)
+                    cells.append(cell | {"strategy": strategy})
             timings[f"{name}/{strategy}"] = round(time.perf_counter() - t0, 2)
             accs = {b: np.mean([c["accuracy"] for c in cells if c["task"] == name and c["strategy"] == strategy
                                 and c["budget"] == b]) for b in args.budgets}

@@ -30,8 +30,8 @@ class TrainConfig:
     intermediate_size: int = 384
     lr: float = 2e-3
     warmup_steps: int = 10
-    eval_every_tokens: int = 25_000
-    eval_tokens: int = 16_384
+    eval_every_tokens: int = 0  # 0: every tenth of the budget (the headline interpolates between evaluations)
+    eval_tokens: int = 8_192
     seed: int = 0
     holdout_percent: int = 5  # raw documents hashed into this slice are held out of every arm
 
@@ -109,7 +109,7 @@ def train(train_blocks: np.ndarray, held_out: dict[str, np.ndarray], cfg: TrainC
     rng = np.random.default_rng(cfg.seed)
     order = np.concatenate([rng.permutation(len(train_blocks)) for _ in range(math.ceil(steps * cfg.batch_size / len(train_blocks)))])
     curve, evals = [], []
-    eval_every = max(1, cfg.eval_every_tokens // tokens_per_step)
+    eval_every = max(1, (cfg.eval_every_tokens or cfg.token_budget // 10) // tokens_per_step)
     start = time.perf_counter()
     model.train()
     for step in tqdm(range(steps), desc="train", disable=not progress):
@@ -146,7 +146,9 @@ def _loss(model, x):
 
 
 def tokens_to_reach(evals: list[dict], metric: str, target: float) -> float | None:
-    """First token count at which ``metric`` falls to ``target`` (linear between evaluations), or None."""
+    """First token count at which ``metric`` falls to ``target`` (linear between evaluations), or None.
+
+    If the first evaluation is already at or below the target, its token count is returned: an upper bound."""
     prev = None
     for e in evals:
         if e[metric] <= target:

@@ -7,6 +7,7 @@ score, reason, strategy and seed, so a subset can be rebuilt and audited.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -106,5 +107,5 @@ def _caps(pool: Pool, params: SelectParams, want: int | None, budget: Budget):
     else:
         if want is None:
             raise ValueError("a fractional max_per_group needs a count or fraction budget; give a count for tokens")
-        cap = max(1, int(params.max_per_group * want))
+        cap = max(1, math.ceil(params.max_per_group * want))  # rounded up: caps must not make the budget unreachable
     return cap, pool.group(params.balance_by), {}

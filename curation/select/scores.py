@@ -18,8 +18,33 @@ from curation.text import WORD_RE
 
 
 def ifd_scores(prompts: list[str], responses: list[str], batch_size: int = 16, max_tokens: int = 256,
-               device_name: str = "auto", progress: bool = False) -> np.ndarray:
-    """IFD per pair (nan where there is no prompt or no response tokens)."""
+               device_name: str = "auto", progress: bool = False, cache: bool = True) -> np.ndarray:
+    """IFD per pair (nan where there is no prompt or no response tokens), cached on disk per pair."""
+    if not cache:
+        return _ifd_scores(prompts, responses, batch_size, max_tokens, device_name, progress)
+    from curation.embed import EmbeddingCache
+    from curation.models import SMOLLM2_ID, cache_dir
+
+    store = EmbeddingCache(cache_dir() / "ifd" / f"{SMOLLM2_ID}-{max_tokens}")
+    keys = [xxhash.xxh3_128_digest(f"{p}\x00{r}".encode("utf-8", "surrogatepass")) for p, r in zip(prompts, responses)]
+    out = np.full(len(keys), np.nan)
+    todo = []
+    for i, key in enumerate(keys):
+        hit = store.get(key)
+        if hit is None:
+            todo.append(i)
+        else:
+            out[i] = hit[0]
+    if todo:
+        fresh = _ifd_scores([prompts[i] for i in todo], [responses[i] for i in todo], batch_size, max_tokens,
+                            device_name, progress)
+        out[todo] = fresh
+        store.put([keys[i] for i in todo], fresh.reshape(-1, 1))
+    return out
+
+
+def _ifd_scores(prompts: list[str], responses: list[str], batch_size: int, max_tokens: int, device_name: str,
+                progress: bool) -> np.ndarray:
     import torch
     from tqdm.auto import tqdm
 
