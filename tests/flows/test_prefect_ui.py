@@ -96,6 +96,12 @@ def stack(tmp_path_factory):
         deployment = wait_for(
             lambda: (r := httpx.get(f"{api}/deployments/name/curate_corpus/curate-corpus", timeout=5)).status_code == 200
             and r.json(), 120, "the curate-corpus deployment", serve, serve_log)
+        # serve registers the other flows' deployments after this one: wait for all of them, so a run created
+        # below does not race those SQLite writes (the server answers 503 while the database is busy)
+        from flows.deploy import flows
+
+        wait_for(lambda: httpx.post(f"{api}/deployments/count", json={}, timeout=5).json() == len(flows()), 120,
+                 "every deployment", serve, serve_log)
         yield {"api": api, "ui": f"http://127.0.0.1:{port}", "deployment": deployment, "tmp": tmp,
                "serve_log": serve_log, "serve": serve, "server": server}
     finally:
@@ -109,7 +115,9 @@ def test_run_started_through_the_api_completes_and_shows_in_the_ui(stack, tmp_pa
 
     api, ui = stack["api"], stack["ui"]
     assert stack["deployment"]["tags"] == ["winnow", "ui-test"]
-    run = httpx.post(f"{api}/deployments/{stack['deployment']['id']}/create_flow_run", json={}, timeout=10).json()
+    created = httpx.post(f"{api}/deployments/{stack['deployment']['id']}/create_flow_run", json={}, timeout=10)
+    assert created.status_code == 201, created.text
+    run = created.json()
     state = wait_for(
         lambda: (s := httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]["type"])
         in ("COMPLETED", "FAILED", "CRASHED") and s, 300, "the flow run", log=stack["serve_log"])
