@@ -62,5 +62,5 @@ def test_demos_cli_logs_the_demos_of_every_query(tmp_path, capsys):
     for r, q in zip(rows, test):
         assert len(r["demos"]) == 3 and [d["position"] for d in r["demos"]] == [0, 1, 2]
         sims = [d["similarity"] for d in r["demos"]]
-        assert sims == sorted(sims) and sims[-1] > 0.5
+        assert sims == sorted(sims) and sims[-1] > 0.35  # related word problems, most similar last
         assert r["prompt"].endswith(q["question"]) and r["prompt"].count("####") == 3
