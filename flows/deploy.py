@@ -63,13 +63,21 @@ def flows() -> dict:
 def _path_parameters(list_keys: tuple[str, ...], path_keys: tuple[str, ...]):
     """Resolves relative paths in these parameters against the directory `winnow serve` starts in."""
 
+    def one(path: str, base: Path) -> str:
+        # "shared:DIR/FILE" names a file in ../shared/data wherever this checkout lives
+        if path.startswith("shared:"):
+            from curation.shared_data import shared_data_dir
+
+            return str(shared_data_dir() / path.removeprefix("shared:"))
+        return str((base / path).resolve())
+
     def resolve(params: dict, base: Path) -> dict:
         for key in list_keys:
             if params.get(key):
-                params[key] = [str((base / p).resolve()) for p in params[key]]
+                params[key] = [one(p, base) for p in params[key]]
         for key in path_keys:
             if params.get(key):
-                params[key] = str((base / params[key]).resolve())
+                params[key] = one(params[key], base)
         return params
 
     return resolve
