@@ -45,6 +45,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def post(url: str, json: dict, attempts: int = 30) -> httpx.Response:
+    """POST, retrying 503s as Prefect's own client does: the server sends 503 for retryable database errors
+    (SQLite busy while `winnow serve` writes its deployments' heartbeats)."""
+    for _ in range(attempts):
+        response = httpx.post(url, json=json, timeout=10)
+        if response.status_code != 503:
+            return response
+        time.sleep(1)
+    return response
+
+
 def wait_for(check, timeout: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -115,7 +126,7 @@ def test_run_started_through_the_api_completes_and_shows_in_the_ui(stack, tmp_pa
 
     api, ui = stack["api"], stack["ui"]
     assert stack["deployment"]["tags"] == ["winnow", "ui-test"]
-    created = httpx.post(f"{api}/deployments/{stack['deployment']['id']}/create_flow_run", json={}, timeout=10)
+    created = post(f"{api}/deployments/{stack['deployment']['id']}/create_flow_run", json={})
     assert created.status_code == 201, created.text
     run = created.json()
     state = wait_for(
@@ -149,13 +160,11 @@ def test_run_started_through_the_api_completes_and_shows_in_the_ui(stack, tmp_pa
 
 def test_invalid_parameters_fail_fast_with_a_clear_message(stack):
     api, deployment = stack["api"], stack["deployment"]
-    wrong_type = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run",
-                            json={"parameters": {"out_dir": 42}}, timeout=10)
+    wrong_type = post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": {"out_dir": 42}})
     assert wrong_type.status_code in (409, 422) and "out_dir" in wrong_type.text  # refused before any run exists
     params = dict(deployment["parameters"])
     params["config"] = {"steps": [{"step": "minhash", "bands": 20, "rows": 8}]}
-    run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": params},
-                     timeout=10).json()
+    run = post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={"parameters": params}).json()
     state = wait_for(
         lambda: (s := httpx.get(f"{api}/flow_runs/{run['id']}", timeout=5).json()["state"]["type"])
         in ("COMPLETED", "FAILED", "CRASHED") and s, 300, "the invalid flow run", log=stack["serve_log"])
