@@ -63,6 +63,7 @@ def select(pool: Pool, budget: str | int | float | Budget, strategy: str, target
     ctx = Context(pool=pool, seed=seed, params=params, target=target, embed=embed, cache=cache if cache is not None else {})
     want = budget.count(len(pool))
     tokens = token_counts(pool.texts) if budget.kind == "tokens" else None
+    smallest = min(tokens) if tokens else 0
     cap, groups, used = _caps(pool, params, want, budget)
     rows: list[dict] = []
     spent = capped = 0
@@ -71,7 +72,7 @@ def select(pool: Pool, budget: str | int | float | Budget, strategy: str, target
             if want is not None and len(rows) >= want:
                 break
             if tokens is not None and spent + tokens[i] > budget.value:
-                if budget.value - spent < min(tokens):
+                if budget.value - spent < smallest:
                     break
                 continue  # too long for what is left; a shorter item may still fit
             if groups is not None:

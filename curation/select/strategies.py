@@ -126,12 +126,14 @@ def deita(ctx: Context) -> Iterator[Pick]:
     scores = _score(ctx, ctx.params.deita_score)
     emb = ctx.embeddings()
     order = np.lexsort((np.arange(len(scores)), -scores))
-    kept = np.zeros((0, emb.shape[1]), dtype=emb.dtype)
+    kept = np.empty_like(emb)  # rows [:n_kept] hold the kept items
+    n_kept = 0
     skipped = []
     for i in order:
-        closest = float((kept @ emb[i]).max()) if len(kept) else 0.0
+        closest = float((kept[:n_kept] @ emb[i]).max()) if n_kept else 0.0
         if closest <= ctx.params.deita_threshold:
-            kept = np.vstack([kept, emb[i]])
+            kept[n_kept] = emb[i]
+            n_kept += 1
             yield int(i), float(scores[i]), f"{ctx.params.deita_score} {scores[i]:.4g}; max cosine to kept {closest:.3f}"
         else:
             skipped.append((int(i), closest))
