@@ -24,9 +24,10 @@ class ContinuationScore:
         return self.logprob / max(1, self.tokens)
 
 
-def _split(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
+def _split(tokenizer, context: str, continuation: str, ctx: list[int] | None = None) -> tuple[list[int], list[int]]:
+    """``ctx``: the context's token ids when the caller already has them (one context, many continuations)."""
     whole = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
-    ctx = tokenizer(context, add_special_tokens=False)["input_ids"]
+    ctx = tokenizer(context, add_special_tokens=False)["input_ids"] if ctx is None else ctx
     n = len(ctx)
     while n > 0 and whole[:n] != ctx[:n]:
         n -= 1  # the boundary merged: give the shared tail to the continuation
@@ -37,7 +38,8 @@ def _split(tokenizer, context: str, continuation: str) -> tuple[list[int], list[
 def score_continuations(model, tokenizer, context: str, continuations: list[str],
                         max_tokens: int = 2048) -> list[ContinuationScore]:
     dev = next(model.parameters()).device
-    splits = [_split(tokenizer, context, c) for c in continuations]
+    context_ids = tokenizer(context, add_special_tokens=False)["input_ids"]
+    splits = [_split(tokenizer, context, c, context_ids) for c in continuations]
     shared = min(len(s[0]) for s in splits)
     prefix = splits[0][0][:shared]
     # every continuation keeps its own tail of context tokens past the shared prefix

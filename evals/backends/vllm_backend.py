@@ -41,8 +41,9 @@ class VLLMBackend:
 
         params = SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=0.0)
         scores = []
+        context_ids = self.tokenizer(context, add_special_tokens=False)["input_ids"]
         for cont in continuations:
-            ctx_ids, cont_ids = _split(self.tokenizer, context, cont)
+            ctx_ids, cont_ids = _split(self.tokenizer, context, cont, context_ids)
             r = self.llm.generate([{"prompt_token_ids": ctx_ids + cont_ids}], params, use_tqdm=False)[0]
             lps = [next(iter(d.values())).logprob if d else 0.0 for d in r.prompt_logprobs[len(ctx_ids):]]
             scores.append(ContinuationScore(float(sum(lps)), len(cont_ids)))

@@ -9,7 +9,7 @@ multi-byte character. A unit's score is the mean surprisal (-log p) of its token
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,9 +20,13 @@ UNIT_RE = re.compile(r"\s*\S+|\s+$")
 class Unit:
     text: str
     protected: bool
-    tokens: int = 0
+    ids: list[int] = field(default_factory=list)  # the unit's own token ids, filled by score_units
     surprisal: float = 0.0
     keep: bool = True
+
+    @property
+    def tokens(self) -> int:
+        return len(self.ids)
 
 
 def units_of(pieces) -> list[Unit]:
@@ -38,12 +42,13 @@ def units_of(pieces) -> list[Unit]:
 
 def score_units(units: list[Unit], model, tokenizer, keep_fraction: float, segment_tokens: int = 256,
                 max_context: int = 512) -> None:
-    """Fills ``tokens`` and ``surprisal`` of every unit, segment by segment over the compressed prefix."""
+    """Fills ``ids`` and ``surprisal`` of every unit, segment by segment over the compressed prefix."""
     import torch
 
     dev = next(model.parameters()).device
-    for u in units:
-        u.tokens = len(tokenizer(u.text, add_special_tokens=False)["input_ids"])
+    if units:  # one tokenizer call for every unit; segments and the compressed prefix reuse these ids
+        for u, ids in zip(units, tokenizer([u.text for u in units], add_special_tokens=False)["input_ids"]):
+            u.ids = ids
     prefix_ids: list[int] = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
     start = 0
     while start < len(units):
@@ -54,9 +59,8 @@ def score_units(units: list[Unit], model, tokenizer, keep_fraction: float, segme
         seg = units[start:end]
         seg_ids, owner = [], []
         for j, u in enumerate(seg):
-            ids = tokenizer(u.text, add_special_tokens=False)["input_ids"]
-            seg_ids += ids
-            owner += [j] * len(ids)
+            seg_ids += u.ids
+            owner += [j] * len(u.ids)
         context = prefix_ids[-max_context:]
         ids = torch.tensor([context + seg_ids], device=dev)
         with torch.inference_mode():
@@ -80,7 +84,7 @@ def score_units(units: list[Unit], model, tokenizer, keep_fraction: float, segme
                 u.keep = u.surprisal >= cut
         for u in seg:
             if u.keep:
-                prefix_ids += tokenizer(u.text, add_special_tokens=False)["input_ids"]
+                prefix_ids += u.ids
         start = end
 
 
