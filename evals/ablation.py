@@ -91,3 +91,10 @@ def run_arm(data: dict, arm: str, cfg: TrainConfig, seeds: list[int], out_dir: s
 
 def final_losses(runs: list[dict]) -> dict:
     return {h: float(np.mean([r["final"][h] for r in runs])) for h in HELD_OUT}
+
+
+def serving_prompts(n: int, part: int, chars: int = 400) -> list[str]:
+    """``n`` wikitext-2 paragraphs, a different slice per ``part``: no cell is served from another's prefix cache."""
+    paragraphs = [p.strip() for p in (shared_data_dir() / "lm" / "wikitext-2_valid.txt").read_text(encoding="utf-8")
+                  .split("\n") if len(p.strip()) > 200]
+    return [p[:chars] for p in paragraphs[part * n:(part + 1) * n]]

@@ -6,7 +6,9 @@ zero in the metric's good / bad direction; within noise otherwise; "no interval"
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 from evals.report import EvalReport, fmt
 
@@ -40,3 +42,14 @@ def render(a: EvalReport, b: EvalReport, rows: list[dict]) -> str:
             d += f" [{r['ci95'][0]:+.4g}, {r['ci95'][1]:+.4g}]"
         lines.append(f"| {r['metric']} | {r['a']} | {r['b']} | {d} | {r['verdict']} |")
     return "\n".join(lines) + "\n"
+
+
+def compare_files(a: str | Path, b: str | Path, out: str | Path | None = None) -> tuple[list[dict], str]:
+    """Loads two reports (directories or eval_report.json), compares them, and writes OUT.md + OUT.json if asked."""
+    ra, rb = EvalReport.load(a), EvalReport.load(b)
+    rows = compare(ra, rb)
+    text = render(ra, rb, rows)
+    if out:
+        Path(out).write_text(text)
+        Path(out).with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
+    return rows, text

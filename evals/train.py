@@ -90,8 +90,10 @@ def eval_loss(model, blocks: np.ndarray, batch_size: int = 16) -> float:
 
 
 def train(train_blocks: np.ndarray, held_out: dict[str, np.ndarray], cfg: TrainConfig, out_dir: str | Path,
-          tokenizer, progress: bool = False) -> dict:
-    """Trains until ``token_budget`` tokens are seen (cycling the data if it is smaller) and saves the model."""
+          tokenizer, progress: bool = False, log_extra: dict | None = None) -> dict:
+    """Trains until ``token_budget`` tokens are seen (cycling the data if it is smaller) and saves the model.
+
+    ``log_extra`` (e.g. the data hashes a rerun checks before reusing the run) joins the result and train_log.json."""
     import torch
     from tqdm.auto import tqdm
 
@@ -133,7 +135,7 @@ def train(train_blocks: np.ndarray, held_out: dict[str, np.ndarray], cfg: TrainC
         "wall_s": wall, "tokens_per_s": steps * tokens_per_step / wall,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "final": evals[-1], "evals": evals, "loss_curve": curve, "checkpoint": str(out.resolve()),
-    }
+    } | (log_extra or {})
     (out / "train_log.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 

@@ -35,8 +35,6 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     from flows.evaluate import efficiency_eval
 
-    if len(args.seeds) < 1:
-        raise ValueError("--seeds: give at least one seed (3 or more for intervals)")
     r = efficiency_eval(raw=args.raw, curated=args.curated, out_dir=args.out, token_budget=args.token_budget,
                         seeds=args.seeds, backend=args.backend)
     print(open(r["compare"]).read())
@@ -45,18 +43,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from evals.compare import compare, render
-    from evals.report import EvalReport
+    from evals.compare import compare_files
 
-    a, b = EvalReport.load(args.a), EvalReport.load(args.b)
-    text = render(a, b, compare(a, b))
-    print(text)
-    if args.out:
-        import json
-        from pathlib import Path
-
-        Path(args.out).write_text(text)
-        Path(args.out).with_suffix(".json").write_text(json.dumps(compare(a, b), indent=2) + "\n")
+    print(compare_files(args.a, args.b, args.out)[1])
     return 0
 
 

@@ -10,10 +10,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from curation.shared_data import shared_data_dir
-from evals.ablation import arm_report, final_losses, prepare
-from evals.compare import compare, render
-from evals.report import EvalReport
+from evals.ablation import arm_report, final_losses, prepare, serving_prompts
+from evals.compare import compare_files
 from evals.train import TrainConfig, train
 
 
@@ -37,10 +35,8 @@ def train_task(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str) 
         if done["config"] == asdict(seeded) and done.get("data_hashes") == data["hashes"]:
             get_run_logger().info("%s seed %s: reusing %s", arm, seed, ckpt)
             return done
-    result = train(data["arms"][arm], data["held_out"], seeded, ckpt, load_smollm2_tokenizer())
-    result["data_hashes"] = data["hashes"]
-    log.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    return train(data["arms"][arm], data["held_out"], seeded, ckpt, load_smollm2_tokenizer(),
+                 log_extra={"data_hashes": data["hashes"]})
 
 
 @task(name="serving-benchmark", cache_policy=NO_CACHE)
@@ -66,13 +62,8 @@ def report_task(out_dir: str, data: dict, cfg: TrainConfig, runs: dict, serving:
 
 @task(name="compare-reports", cache_policy=NO_CACHE)
 def compare_task(a: str, b: str, out: str | None = None) -> dict:
-    ra, rb = EvalReport.load(a), EvalReport.load(b)
-    rows = compare(ra, rb)
-    text = render(ra, rb, rows)
-    if out:
-        Path(out).write_text(text)
-        Path(out).with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
-    create_markdown_artifact(text, key="compare-report", description=f"{rb.name} vs {ra.name}")
+    rows, text = compare_files(a, b, out)
+    create_markdown_artifact(text, key="compare-report", description=text.splitlines()[0].lstrip("# "))
     return {"rows": rows, "markdown": text, "out": out}
 
 
@@ -91,10 +82,8 @@ def efficiency_eval(raw: list[str], curated: str, out_dir: str = "runs/eval", to
     seeds = seeds if seeds is not None else [0, 1, 2]
     data = prepare_task(raw, curated, cfg)
     runs = {arm: [train_task(data, arm, cfg, s, out_dir) for s in seeds] for arm in ("raw", "curated")}
-    wiki = [p.strip() for p in (shared_data_dir() / "lm" / "wikitext-2_valid.txt").read_text(encoding="utf-8")
-            .split("\n") if len(p.strip()) > 200]  # distinct serving prompts per arm: no shared prefix cache
-    serving = {arm: serve_task(runs[arm][0]["checkpoint"], [p[:400] for p in wiki[i * serve_requests:(i + 1) * serve_requests]],
-                               serve_max_tokens, backend) for i, arm in enumerate(("raw", "curated"))}
+    serving = {arm: serve_task(runs[arm][0]["checkpoint"], serving_prompts(serve_requests, part), serve_max_tokens,
+                               backend) for part, arm in enumerate(("raw", "curated"))}
     paths = report_task(out_dir, data, cfg, runs, serving)
     comparison = compare_task(paths["raw"]["json"], paths["curated"]["json"], str(Path(out_dir) / "compare.md"))
     for arm in ("raw", "curated"):
