@@ -34,10 +34,9 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
 
 def cmd_compress(args: argparse.Namespace) -> int:
     from flows.compress import compress_prompts
-    from prompts.compress import CompressConfig
+    from prompts.compress import CompressConfig, check_budget
 
-    if args.rate is not None and not 0 < args.rate <= 1:
-        raise ValueError(f"--rate {args.rate}: must be in (0, 1] (compressed / original tokens)")
+    check_budget(args.rate, args.target_tokens)  # before the flow starts its Prefect server
     cfg = CompressConfig(coarse_scorer=args.coarse_scorer, max_fine_drop=args.max_fine_drop,
                          protect_patterns=not args.no_protect_patterns)
     r = compress_prompts(path=args.input, out=args.out, rate=args.rate, target_tokens=args.target_tokens, config=cfg)

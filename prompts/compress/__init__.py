@@ -52,6 +52,14 @@ def _join_parts(instruction: str, context: list[str], question: str, sep: str) -
     return sep.join(p for p in [instruction, *context, question] if p)
 
 
+def check_budget(rate: float | None, target_tokens: int | None) -> None:
+    """The one budget check: for one prompt, for a file before its first line, and for the CLI."""
+    if (rate is None) == (target_tokens is None):
+        raise ValueError("give exactly one of rate (0 < rate <= 1) or target_tokens")
+    if rate is not None and not 0 < rate <= 1:
+        raise ValueError(f"rate {rate}: must be in (0, 1] (compressed / original tokens)")
+
+
 def compress(prompt, rate: float | None = None, target_tokens: int | None = None, config: CompressConfig | None = None,
              model=None, tokenizer=None, embed=None) -> CompressedPrompt:
     """Compress to ``rate`` x the original tokens or to ``target_tokens`` (counted with the target tokenizer)."""
@@ -59,10 +67,7 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
 
     start = time.perf_counter()
     cfg = config or CompressConfig()
-    if (rate is None) == (target_tokens is None):
-        raise ValueError("give exactly one of rate (0 < rate <= 1) or target_tokens")
-    if rate is not None and not 0 < rate <= 1:
-        raise ValueError(f"rate {rate}: must be in (0, 1] (compressed / original tokens)")
+    check_budget(rate, target_tokens)
     if model is None or tokenizer is None:
         model, tokenizer = load_smollm2()
     count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0  # noqa: E731

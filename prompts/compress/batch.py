@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from curation.readers import _lines
 from curation.storage import atomic_write_text
-from prompts.compress import CompressConfig, compress
+from prompts.compress import CompressConfig, check_budget, compress
 
 
 def _prompt_of(record) -> object:
@@ -31,6 +31,7 @@ def compress_file(path: str | Path, out: str | Path, rate: float | None = None, 
                   config: CompressConfig | None = None) -> dict:
     from curation.models import load_smollm2
 
+    check_budget(rate, target_tokens)  # a bad budget fails the file, it does not quarantine every line
     model, tokenizer = load_smollm2()
     rows, bad, memo = [], [], {}
 
