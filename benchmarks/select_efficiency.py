@@ -98,11 +98,12 @@ def main() -> None:
     from evals.tasks import load_task
 
     embedder = Embedder(show_progress=False)
-    params = SelectParams(quality_model=quality_model() if any(s.split("+")[0] == "quality" for s in args.strategies) else None)
+    needs_quality = any(s.split("+")[0] == "quality" for s in args.strategies)
+    params = SelectParams(quality_model=quality_model() if needs_quality else None)
     cells, timings, test_sizes = [], {}, {}
     for name in args.tasks:
         task = load_task(name)
-        pool, target, labels, _ = task_pool(task, args.pool_size, 100)
+        pool, target, labels = task_pool(task, args.pool_size, 100)
         pool_emb = embedder.embed(pool.texts)
         # the classifier sees the input only: the label text is what it predicts
         x_pool = embedder.embed(pool.prompts)

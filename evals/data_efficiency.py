@@ -15,7 +15,7 @@ from curation.select import Pool, SelectParams, select
 from evals.tasks import Task
 
 
-def task_pool(task: Task, size: int, target_size: int, seed: int = 0) -> tuple[Pool, Pool, np.ndarray, list[int]]:
+def task_pool(task: Task, size: int, target_size: int, seed: int = 0) -> tuple[Pool, Pool, np.ndarray]:
     """Pool (``size`` train items, labels in metadata) and an unlabeled target set drawn from the rest."""
     order = np.random.default_rng(seed).permutation(len(task.pool))
     chosen, target_rows = order[:size], order[size: size + target_size]
@@ -24,7 +24,7 @@ def task_pool(task: Task, size: int, target_size: int, seed: int = 0) -> tuple[P
                 metadata=[{"label": task.pool[i].gold} for i in chosen], sources=[task.pool[i].id for i in chosen])
     target = Pool.from_texts([task.pool[i].input for i in target_rows], ids=[task.pool[i].id for i in target_rows])
     labels = np.array([task.pool[i].gold for i in chosen])
-    return pool, target, labels, [int(i) for i in chosen]
+    return pool, target, labels
 
 
 def fit_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> float:
