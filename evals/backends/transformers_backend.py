@@ -10,11 +10,11 @@ import time
 
 import torch
 
-from evals.backends import Generation
+from evals.backends import Backend, Generation
 from evals.lm_scoring import ContinuationScore, score_continuations
 
 
-class TransformersBackend:
+class TransformersBackend(Backend):
     name = "transformers"
 
     def __init__(self, model_path: str, device: str = "auto"):
