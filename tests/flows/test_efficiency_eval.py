@@ -30,11 +30,18 @@ def test_eval_then_compare(tmp_path, curated_c4, capsys):
     assert main(args) == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
     assert "| heldout_loss/wikitext |" in printed and "tokens_to_raw_final_loss" in printed
+    raw_tokens = json.loads((out / "raw" / "eval_report.json").read_text())["metrics"]["data/tokens_available"]["mean"]
     for arm in ("raw", "curated"):
         report = json.loads((out / arm / "eval_report.json").read_text())
         m = report["metrics"]
         assert m["heldout_loss/wikitext"]["n"] == 3 and m["heldout_loss/wikitext"]["ci95"][0] < m["heldout_loss/wikitext"]["mean"]
         assert m["serving/ttft_p50_s"]["mean"] > 0 and m["serving/output_token_throughput"]["mean"] > 0
+        lo, hi = m["serving/e2e_p50_s"]["ci95"]  # bootstrap interval over the 8 requests
+        assert lo <= m["serving/e2e_p50_s"]["mean"] <= hi
+        assert m["serving/tpot_p50_s"]["mean"] <= m["serving/e2e_p50_s"]["mean"]
+        assert len(report["details"]["serving_latencies"]["e2e_s"]) == 8
+        assert m["data/mcr_tokens_kept"]["mean"] == (1.0 if arm == "raw" else pytest.approx(
+            m["data/tokens_available"]["mean"] / raw_tokens))
         assert len(report["details"]["runs"]) == 3 and report["versions"]["torch"].startswith("2.13")
         assert (out / arm / "eval_report.png").stat().st_size > 5_000
         for seed in range(3):
