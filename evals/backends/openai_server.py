@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from evals.backends import Backend, Generation, vllm_python
+from evals.backends import Backend, Generation, default_dtype, vllm_child_env, vllm_python
 from evals.lm_scoring import ContinuationScore, _split
 
 START_TIMEOUT_S = float(os.environ.get("WINNOW_VLLM_START_TIMEOUT", "600"))
@@ -33,7 +33,8 @@ def _free_port() -> int:
 class VLLMServerBackend(Backend):
     name = "vllm-server"
 
-    def __init__(self, model_path: str, base_url: str | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(self, model_path: str, base_url: str | None = None, extra_args: tuple[str, ...] = (),
+                 dtype: str | None = None):
         import httpx
         from transformers import AutoTokenizer
 
@@ -42,7 +43,7 @@ class VLLMServerBackend(Backend):
         self.proc, self.log_path = None, None
         base_url = base_url or os.environ.get("WINNOW_VLLM_URL")
         if base_url is None:
-            base_url = self._launch(extra_args)
+            base_url = self._launch(("--dtype", dtype or default_dtype(), *extra_args))
         self.base_url = base_url.rstrip("/")
         self.client = httpx.Client(base_url=self.base_url, timeout=600,
                                    limits=httpx.Limits(max_connections=256, max_keepalive_connections=256))
@@ -59,8 +60,8 @@ class VLLMServerBackend(Backend):
         cmd = [python, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model_path, "--host", "127.0.0.1",
                "--port", str(port), "--no-enable-prefix-caching", "--seed", "0", *extra_args]
         fd, self.log_path = tempfile.mkstemp(prefix="vllm-serve-", suffix=".log")
-        env = os.environ | {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "2")}
-        self.proc = subprocess.Popen(cmd, stdout=fd, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(cmd, stdout=fd, stderr=subprocess.STDOUT, env=vllm_child_env(python),
+                                     start_new_session=True)
         os.close(fd)
         return f"http://127.0.0.1:{port}"
 

