@@ -2,6 +2,7 @@
 
 better / worse when the 95% interval of the difference (normal approximation from both stderrs) excludes
 zero in the metric's good / bad direction; within noise otherwise; "no interval" when either side lacks one.
+A metric with an interval but no stderr (bootstrap percentiles) counts its interval's width as 2 x 1.96 stderr.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from pathlib import Path
 from evals.report import EvalReport, fmt
 
 
+def _stderr(m) -> float | None:
+    if m.stderr is not None:
+        return m.stderr
+    return (m.ci95[1] - m.ci95[0]) / (2 * 1.96) if m.ci95 else None
+
+
 def compare(a: EvalReport, b: EvalReport) -> list[dict]:
     rows = []
     for key in sorted(set(a.metrics) | set(b.metrics)):
@@ -22,10 +29,11 @@ def compare(a: EvalReport, b: EvalReport) -> list[dict]:
                          "ci95": None, "verdict": "missing"})
             continue
         delta = mb.mean - ma.mean
-        if ma.stderr is None or mb.stderr is None:
+        se_a, se_b = _stderr(ma), _stderr(mb)
+        if se_a is None or se_b is None:
             ci, verdict = None, "no interval"
         else:
-            half = 1.96 * math.sqrt(ma.stderr ** 2 + mb.stderr ** 2)
+            half = 1.96 * math.sqrt(se_a ** 2 + se_b ** 2)
             ci = [delta - half, delta + half]
             good = delta > 0 if mb.higher_is_better else delta < 0
             verdict = "within noise" if ci[0] <= 0 <= ci[1] else ("better" if good else "worse")

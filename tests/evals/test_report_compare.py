@@ -30,3 +30,15 @@ def test_verdicts_follow_direction_and_noise():
     assert rows["tokens_per_s"]["verdict"] == "no interval"
     assert {r["verdict"] for r in compare(curated, raw) if r["metric"] == "heldout_loss"} == {"worse"}
     assert "| heldout_loss |" in render(raw, curated, list(rows.values()))
+
+
+def test_bootstrap_interval_without_stderr_gets_a_verdict():
+    def served(name, p50, lo, hi):
+        return EvalReport(name=name, metrics={"serving/ttft_p50_s": Metric(mean=p50, ci95=[lo, hi],
+                                                                            higher_is_better=False)})
+
+    slow, fast = served("raw", 0.50, 0.45, 0.56), served("compressed", 0.20, 0.18, 0.23)
+    row = compare(slow, fast)[0]
+    assert row["verdict"] == "better" and row["ci95"][1] < 0
+    close = served("again", 0.49, 0.44, 0.55)
+    assert compare(slow, close)[0]["verdict"] == "within noise"

@@ -1,0 +1,71 @@
+"""The serving benchmark's arithmetic on a backend with known timings, and the resource monitor on this machine."""
+
+import time
+
+import pytest
+
+from evals.backends import Generation
+from evals.metrics import percentile_ci
+from evals.resource_monitor import ResourceMonitor
+from evals.serving_bench import report_metrics, run_cell
+
+
+class ScriptedBackend:
+    """Request i of a burst waits i x 10 ms (served in order), then emits tokens 1 ms apart."""
+
+    name = "scripted"
+
+    def __init__(self, short_by: int = 0):
+        self.short_by = short_by
+        self.calls = []
+
+    def generate(self, prompts, max_tokens=32, ignore_eos=True):
+        self.calls.append(len(prompts))
+        time.sleep(0.002)
+        n = max_tokens - self.short_by
+        return [Generation("x" * n, 10 + i, n, 0.01 * (i + 1), 0.01 * (i + 1) + 0.001 * (n - 1), [0.001] * (n - 1))
+                for i in range(len(prompts))]
+
+
+def test_run_cell_bursts_percentiles_and_intervals():
+    backend = ScriptedBackend()
+    cell = run_cell(backend, [f"p{i}" for i in range(12)], max_tokens=5, concurrency=4, warmups=2)
+    assert backend.calls == [2, 4, 4, 4]  # warm-ups, then three bursts of four
+    assert cell["requests"] == 12 and cell["mean_prompt_tokens"] == pytest.approx(11.5)
+    assert cell["ttft_s"]["p50"] == pytest.approx(0.025) and cell["ttft_s"]["mean"] == pytest.approx(0.025)
+    lo, hi = cell["ttft_s"]["p50_ci95"]
+    assert 0.01 <= lo <= 0.025 <= hi <= 0.04
+    assert cell["tpot_s"]["p50"] == pytest.approx(0.001) and cell["itl_s"]["n"] == 12 * 4
+    assert cell["e2e_s"]["p99"] == pytest.approx(0.044, abs=1e-3)
+    assert cell["request_throughput_bursts"]["n"] == 3
+    m = report_metrics(cell)
+    assert m["ttft_p50_s"]["ci95"] == [lo, hi] and not m["ttft_p50_s"]["higher_is_better"]
+    assert m["output_token_throughput"]["higher_is_better"] and m["output_token_throughput"]["unit"] == "tokens/s"
+    assert m["peak_rss_mb"]["mean"] > 10 and "amu" not in m  # no GPU here: no NVML metrics invented
+
+
+def test_run_cell_refuses_short_outputs():
+    with pytest.raises(RuntimeError, match="other than 5 tokens"):
+        run_cell(ScriptedBackend(short_by=1), ["a", "b"], max_tokens=5, warmups=0)
+
+
+def test_percentile_interval_brackets_the_value_and_is_seeded():
+    values = [float(v) for v in range(1, 101)]
+    a, b = percentile_ci(values, 50), percentile_ci(values, 50)
+    assert a == b and a["value"] == pytest.approx(50.5) and a["ci95"][0] < 50.5 < a["ci95"][1]
+    assert percentile_ci([None, float("nan")], 50) == {"value": None, "ci95": None, "n": 0}
+
+
+def test_resource_monitor_sees_child_memory_and_says_why_no_gpu():
+    import subprocess
+    import sys
+
+    with ResourceMonitor(interval_s=0.05) as mon:
+        child = subprocess.Popen([sys.executable, "-c", "b = bytearray(200 * 2**20); import time; time.sleep(0.6)"])
+        child.wait()
+    s = mon.summary(requests=1)
+    assert s["peak_rss_mb"] > s["mean_rss_mb"] > 0 and s["peak_rss_mb"] > 200  # the child's 200 MB counted
+    if s["gpu"] is None:
+        assert s["gpu_reason"]
+    else:  # on a GPU box: utilizations are fractions
+        assert 0 <= s["gpu"]["amu"] <= 1 and 0 <= s["gpu"]["pcu"] <= 1
