@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -107,7 +106,7 @@ class _Worker:
         env = vllm_child_env(python) | {"PYTHONPATH": str(REPO_ROOT)}
         args = {"model_path": model_path, "max_model_len": max_model_len, "dtype": dtype}
         self.proc = subprocess.Popen([python, "-m", "evals.backends.vllm_worker", json.dumps(args)], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # stderr: ours
         self._read()  # the worker says ready once the engine is up
 
     def _read(self):
