@@ -25,7 +25,8 @@ HELD_OUT = ("wikitext", "raw_heldout")
 def curated_files(run_dir: str | Path) -> list[str]:
     kept = sorted(str(p) for p in (Path(run_dir) / "kept").glob("part-*.jsonl"))
     if not kept:
-        raise FileNotFoundError(f"{run_dir}: no kept/part-*.jsonl (is this a `winnow curate` run directory?)")
+        raise FileNotFoundError(f"{run_dir}: no kept/part-*.jsonl (is this a `winnow curate` run directory? "
+                                "`winnow eval --curate-config FILE` curates into it first)")
     return kept
 
 
@@ -44,9 +45,9 @@ def prepare(raw: list[str], curated_run: str, cfg: TrainConfig, tokenizer, wikit
         "held_out": {"wikitext": token_blocks([wiki], tokenizer, cfg.seq_len)[:eval_blocks],
                      "raw_heldout": token_blocks(held, tokenizer, cfg.seq_len)[:eval_blocks]},
         "documents": {"raw": len(raw_docs), "curated": len(cur_docs), "held_out": len(held)},
+        # what each arm read, by content: a re-curation that keeps the same documents reuses the trained runs
         "hashes": {**{f"raw:{Path(p).name}": file_hash(p) for p in raw},
-                   "curated_manifest": file_hash(Path(curated_run) / "report.json")
-                   if (Path(curated_run) / "report.json").exists() else None},
+                   **{f"curated:{Path(p).name}": file_hash(p) for p in curated_files(curated_run)}},
     }
 
 

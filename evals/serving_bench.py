@@ -26,8 +26,17 @@ def latency_summary(values: list[float]) -> dict:
     return out | {"p50_ci95": p50["ci95"], "mean": mean["mean"], "mean_ci95": mean["ci95"], "n": len(x)}
 
 
-def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int = 1, warmups: int = 1) -> dict:
-    """Prompts go out in bursts of ``concurrency``; returns the metric summary (raw rows under ``requests_rows``)."""
+def goodput(gens, wall_s: float, slo: dict[str, float]) -> dict:
+    """vLLM's goodput: requests per second that met every service-level objective (e.g. ttft_s <= 1.0)."""
+    ok = sum(all(getattr(g, k) is not None and getattr(g, k) <= limit for k, limit in slo.items()) for g in gens)
+    return {"slo": slo, "requests_within_slo": int(ok), "goodput": ok / wall_s}
+
+
+def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int = 1, warmups: int = 1,
+             slo: dict[str, float] | None = None) -> dict:
+    """Prompts go out in bursts of ``concurrency``; returns the metric summary (raw rows under ``requests_rows``).
+
+    slo: limits on ttft_s / tpot_s / e2e_s in seconds; with it, the cell also reports goodput."""
     if warmups:
         backend.generate([f"Warm-up request {i}: count slowly from one to ten." for i in range(warmups)], max_tokens=4)
     gens, bursts = [], []
@@ -52,6 +61,7 @@ def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int
         "request_throughput": len(gens) / wall, "output_token_throughput": sum(g.output_tokens for g in gens) / wall,
         "request_throughput_bursts": mean_ci([n / s for n, _, s in bursts]),
         "output_token_throughput_bursts": mean_ci([t / s for _, t, s in bursts]),
+        **(goodput(gens, wall, slo) if slo else {}),
         "resources": monitor.summary(len(gens)),
         "requests_rows": [{"prompt_tokens": g.prompt_tokens, "ttft_s": g.ttft_s, "e2e_s": g.e2e_s} for g in gens],
     }
@@ -73,6 +83,8 @@ def report_metrics(cell: dict) -> dict[str, dict]:
         m.setdefault("higher_is_better", False)
         m["unit"] = "requests/s" if m is out["request_throughput"] else (
             "tokens/s" if m is out["output_token_throughput"] else "s")
+    if "goodput" in cell:
+        out["goodput"] = {"mean": cell["goodput"], "higher_is_better": True, "unit": "requests/s within SLO"}
     res = cell["resources"]
     out["peak_rss_mb"] = {"mean": res["peak_rss_mb"], "higher_is_better": False, "unit": "MB"}
     for key, unit in (("amu", "fraction"), ("pcu", "fraction"), ("aec_j_per_request", "J")):

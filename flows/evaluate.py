@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
+from curation.config import CurationConfig
 from evals.ablation import arm_report, final_losses, prepare, serving_prompts
 from evals.compare import compare_files
 from evals.train import TrainConfig, train
@@ -40,12 +41,13 @@ def train_task(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str) 
 
 
 @task(name="serving-benchmark", cache_policy=NO_CACHE)
-def serve_task(checkpoint: str, prompts: list[str], max_tokens: int, backend: str, concurrency: int) -> dict:
+def serve_task(checkpoint: str, prompts: list[str], max_tokens: int, backend: str, concurrency: int,
+               slo: dict | None = None) -> dict:
     from evals.backends import load_backend
     from evals.serving_bench import report_metrics, run_cell
 
     with load_backend(backend, checkpoint) as engine:
-        cell = run_cell(engine, prompts, max_tokens=max_tokens, concurrency=concurrency)
+        cell = run_cell(engine, prompts, max_tokens=max_tokens, concurrency=concurrency, slo=slo)
     return {"metrics": report_metrics(cell), "backend": backend,
             "latencies": {k: [row[k] for row in cell["requests_rows"]] for k in ("ttft_s", "e2e_s")}}
 
@@ -76,17 +78,25 @@ def compare_reports(a: str, b: str, out: str | None = None) -> dict:
 @flow(name="efficiency_eval", log_prints=True)
 def efficiency_eval(raw: list[str], curated: str, out_dir: str = "runs/eval", token_budget: int = 20_000,
                     seeds: list[int] | None = None, config: TrainConfig | None = None, serve_requests: int = 8,
-                    serve_max_tokens: int = 16, backend: str = "transformers", concurrency: int = 2) -> dict:
-    """Train raw vs curated at one token budget (>= 3 seeds), benchmark serving, report and compare.
+                    serve_max_tokens: int = 16, backend: str = "transformers", concurrency: int = 2,
+                    curate_config: CurationConfig | None = None, serve_slo: dict[str, float] | None = None) -> dict:
+    """Curate (if asked), train raw vs curated at one token budget (>= 3 seeds), benchmark serving, report, compare.
 
+    curate_config: run `curate_corpus` on ``raw`` into ``curated`` first (finished units are reused on rerun);
+    without it, ``curated`` must already be a curation run directory.
     backend: transformers, vllm (offline engine) or vllm-server (OpenAI-compatible server); see evals.backends.
+    serve_slo: e.g. {"ttft_s": 0.5, "tpot_s": 0.05}: the serving section then reports goodput.
     """
     cfg = TrainConfig(**(asdict(config or TrainConfig()) | {"token_budget": token_budget}))
     seeds = seeds if seeds is not None else [0, 1, 2]
+    if curate_config is not None:
+        from flows.curate import curate_corpus
+
+        curate_corpus(inputs=raw, out_dir=curated, config=curate_config)
     data = prepare_task(raw, curated, cfg)
     runs = {arm: [train_task(data, arm, cfg, s, out_dir) for s in seeds] for arm in ("raw", "curated")}
     serving = {arm: serve_task(runs[arm][0]["checkpoint"], serving_prompts(serve_requests, part), serve_max_tokens,
-                               backend, concurrency) for part, arm in enumerate(("raw", "curated"))}
+                               backend, concurrency, serve_slo) for part, arm in enumerate(("raw", "curated"))}
     paths = report_task(out_dir, data, cfg, runs, serving)
     comparison = compare_task(paths["raw"]["json"], paths["curated"]["json"], str(Path(out_dir) / "compare.md"))
     for arm in ("raw", "curated"):

@@ -29,7 +29,8 @@ class ScriptedBackend:
 
 def test_run_cell_bursts_percentiles_and_intervals():
     backend = ScriptedBackend()
-    cell = run_cell(backend, [f"p{i}" for i in range(12)], max_tokens=5, concurrency=4, warmups=2)
+    cell = run_cell(backend, [f"p{i}" for i in range(12)], max_tokens=5, concurrency=4, warmups=2,
+                    slo={"ttft_s": 0.025, "tpot_s": 0.002})
     assert backend.calls == [2, 4, 4, 4]  # warm-ups, then three bursts of four
     assert cell["requests"] == 12 and cell["mean_prompt_tokens"] == pytest.approx(11.5)
     assert cell["ttft_s"]["p50"] == pytest.approx(0.025) and cell["ttft_s"]["mean"] == pytest.approx(0.025)
@@ -38,6 +39,8 @@ def test_run_cell_bursts_percentiles_and_intervals():
     assert cell["tpot_s"]["p50"] == pytest.approx(0.001) and cell["itl_s"]["n"] == 12 * 4
     assert cell["e2e_s"]["p99"] == pytest.approx(0.044, abs=1e-3)
     assert cell["request_throughput_bursts"]["n"] == 3
+    assert cell["requests_within_slo"] == 6  # the first two of each burst of four start within 25 ms
+    assert cell["goodput"] == pytest.approx(6 / cell["wall_s"])
     m = report_metrics(cell)
     assert m["ttft_p50_s"]["ci95"] == [lo, hi] and not m["ttft_p50_s"]["higher_is_better"]
     assert m["output_token_throughput"]["higher_is_better"] and m["output_token_throughput"]["unit"] == "tokens/s"

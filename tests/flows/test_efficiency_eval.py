@@ -1,4 +1,5 @@
-"""`winnow eval` end to end on a tiny budget: both arms trained per seed, reports written, compared, rerun reused."""
+"""`winnow eval` end to end on a tiny budget: curated first, both arms trained per seed, reports written, compared,
+rerun reused."""
 
 from __future__ import annotations
 
@@ -10,24 +11,17 @@ from flows.cli import main
 from tests.conftest import shared
 
 
-@pytest.fixture(scope="module")
-def curated_c4(tmp_path_factory):
-    from curation.runner import curate_local
-
-    run = tmp_path_factory.mktemp("curated") / "c4"
-    report = curate_local([str(shared("web", "llamafactory_c4_demo.jsonl"))], run)
-    assert report["input"] == 300 and report["kept"] > 100
-    return run
-
-
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
-def test_eval_then_compare(tmp_path, curated_c4, capsys):
-    out = tmp_path / "eval"
+def test_curate_eval_then_compare(tmp_path, capsys):
+    out, curated = tmp_path / "eval", tmp_path / "curated"
     raw = str(shared("web", "llamafactory_c4_demo.jsonl"))
-    args = ["eval", "--raw", raw, "--curated", str(curated_c4), "--out", str(out), "--token-budget", "2048",
-            "--seeds", "0", "1", "2"]
+    (tmp_path / "curate.yaml").write_text("{}\n")  # the default curation steps
+    args = ["eval", "--raw", raw, "--curated", str(curated), "--curate-config", str(tmp_path / "curate.yaml"),
+            "--out", str(out), "--token-budget", "2048", "--seeds", "0", "1", "2", "--slo", "ttft_s=60"]
     assert main(args) == 0, capsys.readouterr().err
+    curation = json.loads((curated / "report.json").read_text())  # the curate stage ran first, in the same flow
+    assert curation["input"] == 300 and curation["kept"] > 100
     printed = capsys.readouterr().out
     assert "| heldout_loss/wikitext |" in printed and "tokens_to_raw_final_loss" in printed
     raw_tokens = json.loads((out / "raw" / "eval_report.json").read_text())["metrics"]["data/tokens_available"]["mean"]
@@ -40,6 +34,7 @@ def test_eval_then_compare(tmp_path, curated_c4, capsys):
         assert lo <= m["serving/e2e_p50_s"]["mean"] <= hi
         assert m["serving/tpot_p50_s"]["mean"] <= m["serving/e2e_p50_s"]["mean"]
         assert len(report["details"]["serving_latencies"]["e2e_s"]) == 8
+        assert m["serving/goodput"]["mean"] == pytest.approx(m["serving/request_throughput"]["mean"])  # all in SLO
         assert m["data/mcr_tokens_kept"]["mean"] == (1.0 if arm == "raw" else pytest.approx(
             m["data/tokens_available"]["mean"] / raw_tokens))
         assert len(report["details"]["runs"]) == 3 and report["versions"]["torch"].startswith("2.13")
