@@ -20,10 +20,12 @@ LATENCIES = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
 
 
 def latency_summary(values: list[float]) -> dict:
+    """Percentiles; a bootstrap interval for the median only (tails of a few dozen requests have no useful one)."""
     x = [v for v in values if v is not None and np.isfinite(v)]
-    out = {f"p{q}": percentile_ci(x, q)["value"] for q in (50, 90, 99)}
     p50, mean = percentile_ci(x, 50), mean_ci(x)
-    return out | {"p50_ci95": p50["ci95"], "mean": mean["mean"], "mean_ci95": mean["ci95"], "n": len(x)}
+    tails = {f"p{q}": float(np.percentile(x, q)) if x else None for q in (90, 99)}
+    return {"p50": p50["value"], **tails, "p50_ci95": p50["ci95"], "mean": mean["mean"], "mean_ci95": mean["ci95"],
+            "n": len(x)}
 
 
 def goodput(gens, wall_s: float, slo: dict[str, float]) -> dict:
@@ -70,19 +72,16 @@ def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int
 def report_metrics(cell: dict) -> dict[str, dict]:
     """A cell as eval-report metrics (``evals.report.Metric`` fields), each with its interval where one exists."""
     out = {}
+    seconds = {"higher_is_better": False, "unit": "s"}
     for key in LATENCIES:
         s = cell[key]
         base = key.removesuffix("_s")
-        out[f"{base}_p50_s"] = {"mean": s["p50"], "ci95": s["p50_ci95"], "n": s["n"]}
-        out[f"{base}_mean_s"] = {"mean": s["mean"], "ci95": s["mean_ci95"], "n": s["n"]}
-    out["e2e_p99_s"] = {"mean": cell["e2e_s"]["p99"], "n": cell["e2e_s"]["n"]}
-    for key in ("request_throughput", "output_token_throughput"):
+        out[f"{base}_p50_s"] = {"mean": s["p50"], "ci95": s["p50_ci95"], "n": s["n"], **seconds}
+        out[f"{base}_mean_s"] = {"mean": s["mean"], "ci95": s["mean_ci95"], "n": s["n"], **seconds}
+    out["e2e_p99_s"] = {"mean": cell["e2e_s"]["p99"], "n": cell["e2e_s"]["n"], **seconds}
+    for key, unit in (("request_throughput", "requests/s"), ("output_token_throughput", "tokens/s")):
         b = cell[f"{key}_bursts"]
-        out[key] = {"mean": cell[key], "ci95": b["ci95"], "n": b["n"], "higher_is_better": True}
-    for m in out.values():
-        m.setdefault("higher_is_better", False)
-        m["unit"] = "requests/s" if m is out["request_throughput"] else (
-            "tokens/s" if m is out["output_token_throughput"] else "s")
+        out[key] = {"mean": cell[key], "ci95": b["ci95"], "n": b["n"], "higher_is_better": True, "unit": unit}
     if "goodput" in cell:
         out["goodput"] = {"mean": cell["goodput"], "higher_is_better": True, "unit": "requests/s within SLO"}
     res = cell["resources"]
