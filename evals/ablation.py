@@ -31,8 +31,9 @@ def curated_files(run_dir: str | Path) -> list[str]:
 
 
 def prepare(raw: list[str], curated_run: str, cfg: TrainConfig, tokenizer, wikitext_chars: int = 200_000) -> dict:
-    raw_docs = read_texts(raw)
-    cur_docs = read_texts(curated_files(curated_run))
+    skipped = {"raw": [], "curated": []}
+    raw_docs = read_texts(raw, quarantined=skipped["raw"])
+    cur_docs = read_texts(curated_files(curated_run), quarantined=skipped["curated"])
     held = [t for i, t in raw_docs if is_holdout(i, cfg.holdout_percent)]
     eval_blocks = max(1, cfg.eval_tokens // cfg.seq_len)
     wiki = (shared_data_dir() / "lm" / "wikitext-2_test.txt").read_text(encoding="utf-8")[:wikitext_chars]
@@ -44,7 +45,8 @@ def prepare(raw: list[str], curated_run: str, cfg: TrainConfig, tokenizer, wikit
         },
         "held_out": {"wikitext": token_blocks([wiki], tokenizer, cfg.seq_len)[:eval_blocks],
                      "raw_heldout": token_blocks(held, tokenizer, cfg.seq_len)[:eval_blocks]},
-        "documents": {"raw": len(raw_docs), "curated": len(cur_docs), "held_out": len(held)},
+        "documents": {"raw": len(raw_docs), "curated": len(cur_docs), "held_out": len(held),
+                      "unreadable": {arm: len(lines) for arm, lines in skipped.items()}},
         # what each arm read, by content: a re-curation that keeps the same documents reuses the trained runs
         "hashes": {**{f"raw:{Path(p).name}": file_hash(p) for p in raw},
                    **{f"curated:{Path(p).name}": file_hash(p) for p in curated_files(curated_run)}},

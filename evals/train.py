@@ -8,6 +8,7 @@ trains on. The checkpoint is a Hugging Face directory (config, safetensors, toke
 from __future__ import annotations
 
 import json
+import logging
 import math
 import resource
 import time
@@ -40,12 +41,18 @@ def is_holdout(doc_id: str, percent: int) -> bool:
     return xxhash.xxh64_intdigest(doc_id.encode()) % 100 < percent
 
 
-def read_texts(paths: list[str], text_field: str = "text") -> list[tuple[str, str]]:
-    """(id, text) for every readable document; unreadable lines are counted by the reader, never trained on."""
+def read_texts(paths: list[str], text_field: str = "text", quarantined: list | None = None) -> list[tuple[str, str]]:
+    """(id, text) for every readable document. An unreadable line is never trained on: it is logged with its file
+    and line number, and appended as (file, line, error) to ``quarantined`` when given."""
     from curation.readers import ReaderConfig, read_documents
 
+    def skip(file: str, line: int, error: str, raw: str) -> None:
+        logging.getLogger(__name__).warning("%s:%d: not trained on: %s", file, line, error)
+        if quarantined is not None:
+            quarantined.append((file, line, error))
+
     out = []
-    for batch in read_documents(paths, ReaderConfig(text_field=text_field), lambda *q: None):
+    for batch in read_documents(paths, ReaderConfig(text_field=text_field), skip):
         out.extend(zip(batch["id"].to_list(), batch["text"].to_list()))
     return out
 

@@ -40,3 +40,14 @@ def test_tokens_to_reach_interpolates():
     assert tokens_to_reach(evals, "loss", 3.5) == 250
     assert tokens_to_reach(evals, "loss", 6.0) == 100
     assert tokens_to_reach(evals, "loss", 2.0) is None
+
+
+def test_read_texts_names_unreadable_lines(tmp_path, caplog):
+    shard = tmp_path / "bad.jsonl"
+    shard.write_text('{"id": "a", "text": "one good document"}\n{"id": "b", "text": \n{"id": "c", "text": "two"}\n')
+    skipped = []
+    with caplog.at_level("WARNING", logger="evals.train"):
+        docs = read_texts([str(shard)], quarantined=skipped)
+    assert [i for i, _ in docs] == ["a", "c"]
+    assert [(f, line) for f, line, _ in skipped] == [(str(shard), 2)]
+    assert f"{shard}:2: not trained on: invalid JSON" in caplog.text
