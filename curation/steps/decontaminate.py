@@ -16,8 +16,9 @@ from typing import Literal
 import numpy as np
 import polars as pl
 import xxhash
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from curation.config_types import PositiveInt
 from curation.steps.base import Step, StepConfig, split_by_reason
 from curation.text import ALNUM_WORD_RE
 
@@ -32,9 +33,9 @@ class EvalSource(BaseModel):
 
 class DecontaminateConfig(StepConfig):
     step: Literal["decontaminate"] = "decontaminate"
-    evals: tuple[EvalSource, ...]
-    ngram: int = 13
-    min_eval_words: int = 8
+    evals: tuple[EvalSource, ...] = Field(min_length=1)
+    ngram: PositiveInt = 13
+    min_eval_words: PositiveInt = 8  # an eval text of no words is no evidence of anything
 
 
 def _get(record: dict, dotted: str):

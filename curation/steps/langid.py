@@ -7,13 +7,16 @@ from typing import Literal
 import polars as pl
 
 from curation.classifiers.fasttext_models import lid176_path, load_fasttext
+from pydantic import Field
+
+from curation.config_types import Fraction, LanguageCode
 from curation.steps.base import Step, StepConfig, split_by_reason
 
 
 class LanguageIdConfig(StepConfig):
     step: Literal["langid"] = "langid"
-    languages: tuple[str, ...] = ("en",)
-    min_score: float = 0.65
+    languages: tuple[LanguageCode, ...] = Field(("en",), min_length=1, description="lid.176 labels to keep")
+    min_score: Fraction = 0.65
 
 
 class LanguageId(Step):

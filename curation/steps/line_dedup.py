@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import polars as pl
 import xxhash
+from pydantic import Field
 
+from curation.config_types import WordCount
 from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
 from curation.storage import atomic_save_npy, atomic_write_parquet
 
 
 class LineDedupConfig(StepConfig):
     step: Literal["line_dedup"] = "line_dedup"
-    min_docs: int = 3
-    min_line_chars: int = 10
+    min_docs: Annotated[int, Field(ge=2)] = 3  # a line in one document only is not boilerplate
+    min_line_chars: WordCount = 10
 
 
 def _line_hash(line: str) -> int:

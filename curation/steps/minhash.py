@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from pydantic import model_validator
 
+from curation.config_types import Fraction, PositiveInt, Seed
 from curation.dedup.clusters import connected_components, keepers
 from curation.dedup.signatures import SIGNATURE_VERSION, band_hashes, is_empty, minhash_signatures, shingle_sets
 from curation.steps.base import DropListStep, ShardContext, StepConfig, write_drops
@@ -28,20 +29,21 @@ from curation.storage import atomic_save_npy, atomic_write_parquet
 
 class MinHashConfig(StepConfig):
     step: Literal["minhash"] = "minhash"
-    ngram: int = 5
-    num_perm: int = 112
-    bands: int = 14
-    rows: int = 8
-    seed: int = 1
+    ngram: PositiveInt = 5
+    num_perm: PositiveInt = 112
+    bands: PositiveInt = 14
+    rows: PositiveInt = 8
+    seed: Seed = 1
     keep: Literal["first", "longest"] = "first"
     engine: Literal["winnow", "datasketch"] = "winnow"
     verify: Literal["none", "estimated", "exact"] = "none"
-    verify_threshold: float = 0.8
+    verify_threshold: Fraction = 0.8
 
     @model_validator(mode="after")
     def _bands_fit(self) -> MinHashConfig:
         if self.bands * self.rows > self.num_perm:
-            raise ValueError(f"bands x rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
+            raise ValueError(f"bands x rows = {self.bands} x {self.rows} = {self.bands * self.rows} exceeds "
+                             f"num_perm = {self.num_perm}: must be bands x rows <= num_perm")
         return self
 
     @property

@@ -6,6 +6,7 @@ from typing import Literal
 
 import polars as pl
 
+from curation.config_types import WordCount
 from curation.steps.base import Step, StepConfig, split_by_reason
 
 
@@ -13,7 +14,7 @@ class NormalizeConfig(StepConfig):
     step: Literal["normalize"] = "normalize"
     unicode_form: Literal["NFC", "NFKC", "NFD", "NFKD"] = "NFC"
     collapse_spaces: bool = True
-    max_blank_lines: int = 1
+    max_blank_lines: WordCount = 1  # blank lines kept in a row, >= 0
 
 
 class Normalize(Step):

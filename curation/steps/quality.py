@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import polars as pl
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from curation.classifiers.fasttext_models import load_fasttext
 from curation.classifiers.quality_model import positive_scores, prepare
+from curation.config_types import Fraction
 from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
 from curation.storage import atomic_save_npy, atomic_write_json
 
@@ -24,13 +25,11 @@ from curation.storage import atomic_save_npy, atomic_write_json
 class QualityConfig(StepConfig):
     step: Literal["quality"] = "quality"
     model_path: str
-    threshold: float | None = 0.5
-    top_percentile: float | None = None
+    threshold: Fraction | None = 0.5  # P(high quality) below this is removed
+    top_percentile: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None  # keep this % of the corpus
 
     @model_validator(mode="after")
     def _one_rule(self) -> QualityConfig:
-        if self.top_percentile is not None and not 0 < self.top_percentile <= 100:
-            raise ValueError("top_percentile must be in (0, 100]")
         if not Path(self.model_path).is_file():
             raise ValueError(f"model_path {self.model_path}: no such model file (train one with `winnow train-quality`)")
         return self
