@@ -7,18 +7,18 @@ JSONL files; fields may be dotted paths (``doc.query`` in OLMES request files). 
 
 from __future__ import annotations
 
-import gzip
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import orjson
 import polars as pl
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from curation.config_types import PositiveInt
+from curation.readers import InputError, _lines
 from curation.steps.base import Step, StepConfig, split_by_reason
 from curation.text import ALNUM_WORD_RE
 
@@ -51,6 +51,20 @@ def _grams(text: str, n: int, min_words: int) -> list[int]:
     return [xxhash.xxh3_64_intdigest(" ".join(words[i : i + n]).encode()) for i in range(len(words) - n + 1)]
 
 
+def _eval_records(path: Path):
+    """(line, record) of an eval JSONL (plain, .gz or .zst; BOM dropped, blank lines skipped) via the readers' line
+    reader; a bad line stops the run with file and line (a silently skipped eval item would leave leaks in)."""
+    broken: list = []
+    for line_no, raw in _lines(path, lambda *q: broken.append(q)):
+        if raw.strip():
+            try:
+                yield line_no, orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise InputError(f"{path}:{line_no}: eval item is not valid JSON ({exc})") from None
+    if broken:
+        raise InputError(f"{path}:{broken[0][1]}: {broken[0][2]}")
+
+
 @lru_cache(maxsize=4)
 def eval_index(config: DecontaminateConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(sorted gram hashes, label index per hash, labels ``file:id``)."""
@@ -58,20 +72,17 @@ def eval_index(config: DecontaminateConfig) -> tuple[np.ndarray, np.ndarray, lis
     seen: dict[str, int] = {}
     for source in config.evals:
         path = Path(source.path)
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for line_no, line in enumerate(fh, start=1):
-                record = json.loads(line)
-                text = _get(record, source.text_field)
-                if not isinstance(text, str):
-                    continue
-                label = f"{path.name}:{_get(record, source.id_field) if source.id_field else line_no}"
-                if label not in seen:
-                    seen[label] = len(labels)
-                    labels.append(label)
-                grams = _grams(text, config.ngram, config.min_eval_words)
-                hashes.extend(grams)
-                owners.extend([seen[label]] * len(grams))
+        for line_no, record in _eval_records(path):
+            text = _get(record, source.text_field)
+            if not isinstance(text, str):
+                continue
+            label = f"{path.name}:{_get(record, source.id_field) if source.id_field else line_no}"
+            if label not in seen:
+                seen[label] = len(labels)
+                labels.append(label)
+            grams = _grams(text, config.ngram, config.min_eval_words)
+            hashes.extend(grams)
+            owners.extend([seen[label]] * len(grams))
     h = np.array(hashes, dtype=np.uint64)
     order = np.argsort(h, kind="stable")
     return h[order], np.array(owners, dtype=np.int64)[order], labels
