@@ -39,8 +39,9 @@ class ReaderConfig(BaseModel):
 QuarantineFn = Callable[[str, int, str, str], None]
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
-SUFFIXES = JSONL_SUFFIXES + (".json", ".parquet", ".txt")
-DIRECTORY_SUFFIXES = JSONL_SUFFIXES + (".parquet",)
+WARC_SUFFIXES = (".warc", ".warc.gz")  # curation.warc: one document per HTML response record
+SUFFIXES = JSONL_SUFFIXES + WARC_SUFFIXES + (".json", ".parquet", ".txt")
+DIRECTORY_SUFFIXES = JSONL_SUFFIXES + WARC_SUFFIXES + (".parquet",)
 
 
 def _suffix(path: Path) -> str | None:
@@ -279,11 +280,18 @@ def read_hf_dataset(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> 
         yield from _table_batches(tables, file, cfg, quarantine)
 
 
+def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    from curation.warc import read_warc as read  # imported late: curation.warc builds on this module
+
+    return read(path, cfg, quarantine)
+
+
 READERS: dict[str, Callable[[Path, ReaderConfig, QuarantineFn], Iterator[pl.DataFrame]]] = {
     **{s: read_jsonl for s in JSONL_SUFFIXES},
     ".json": read_json_array,
     ".parquet": read_parquet,
     ".txt": read_txt,
+    **{s: read_warc for s in WARC_SUFFIXES},
 }
 
 
@@ -315,6 +323,10 @@ def count_records(paths: list[str | Path]) -> int:
             import pyarrow.parquet as pq
 
             total += pq.ParquetFile(shard).metadata.num_rows
+        elif suffix in WARC_SUFFIXES:
+            from curation.warc import count_warc_records
+
+            total += count_warc_records(shard)
         elif suffix == ".json":
             total += len(orjson.loads(shard.read_bytes()))
         else:
