@@ -10,6 +10,7 @@ from curation.steps.base import Step, StepConfig
 from curation.steps.c4 import C4QualityConfig, C4QualityFilter
 from curation.steps.decontaminate import Decontaminate, DecontaminateConfig
 from curation.steps.exact_dedup import ExactDedup, ExactDedupConfig
+from curation.steps.extract import Extract, ExtractConfig
 from curation.steps.fineweb import FineWebQualityConfig, FineWebQualityFilter
 from curation.steps.gopher import GopherQualityConfig, GopherQualityFilter, GopherRepetitionConfig, GopherRepetitionFilter
 from curation.steps.langid import LanguageId, LanguageIdConfig
@@ -17,13 +18,17 @@ from curation.steps.line_dedup import LineDedup, LineDedupConfig
 from curation.steps.mail_body import MailBody, MailBodyConfig
 from curation.steps.minhash import MinHashConfig, MinHashDedup
 from curation.steps.normalize import Normalize, NormalizeConfig
+from curation.steps.pii import PiiConfig, PiiRedaction
 from curation.steps.quality import QualityClassifier, QualityConfig
+from curation.steps.tokenize import Tokenize, TokenizeConfig
+from curation.steps.urls import UrlDedup, UrlDedupConfig, UrlFilter, UrlFilterConfig
 
 STEP_CLASSES: dict[str, type[Step]] = {
     cls.name: cls
     for cls in (
         Normalize, ExactDedup, MinHashDedup, GopherQualityFilter, GopherRepetitionFilter,
         C4QualityFilter, FineWebQualityFilter, LanguageId, QualityClassifier, MailBody, LineDedup, Decontaminate,
+        Extract, UrlDedup, UrlFilter, PiiRedaction, Tokenize,
     )
 }
 
@@ -31,7 +36,7 @@ AnyStepConfig = Annotated[
     Union[
         NormalizeConfig, ExactDedupConfig, MinHashConfig, GopherQualityConfig, GopherRepetitionConfig,
         C4QualityConfig, FineWebQualityConfig, LanguageIdConfig, QualityConfig, MailBodyConfig, LineDedupConfig,
-        DecontaminateConfig,
+        DecontaminateConfig, ExtractConfig, UrlDedupConfig, UrlFilterConfig, PiiConfig, TokenizeConfig,
     ],
     Field(discriminator="step"),
 ]

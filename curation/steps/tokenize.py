@@ -1,0 +1,30 @@
+"""``tokenize`` step: each kept document's token count (``n_tokens``), the number training budgets are set in.
+
+Counts come from the same tokenizer and encoding as ``winnow tokenize``'s shards (``curation.tokenize``), so the
+report's totals match the shards it would write. The step removes nothing; put it last.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+from pydantic import Field
+
+from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.tokenize import DEFAULT_TOKENIZER, count_tokens, load_tokenizer
+
+
+class TokenizeConfig(StepConfig):
+    step: Literal["tokenize"] = "tokenize"
+    tokenizer: str = Field(DEFAULT_TOKENIZER, description="'smollm2' (packaged) or a path to a tokenizers JSON file")
+
+
+class Tokenize(Step):
+    name = "tokenize"
+    config: TokenizeConfig
+
+    def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        counts = count_tokens(batch["text"].to_list(), load_tokenizer(self.config.tokenizer))
+        kept = batch.with_columns(pl.Series("n_tokens", counts, dtype=pl.Int64))
+        return split_by_reason(kept, [None] * kept.height, self.name)
