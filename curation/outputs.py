@@ -96,6 +96,9 @@ def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[dict], ex
             f"{n_input} input records but kept {n_kept} + removed {n_removed} + quarantined {n_quarantined} "
             f"= {n_kept + n_removed + n_quarantined}; see {run / 'report.json'}"
         )
+    from curation.corpus_stats import corpus_stats
+
+    report["corpus"] = corpus_stats(run, config)  # per-domain documents/tokens, token totals, PII counts
     return report
 
 

@@ -53,6 +53,9 @@ def render_markdown(report: dict) -> str:
     if stats:
         lines += ["", "## Global step details", ""]
         lines += [f"- {name}: " + ", ".join(f"{k} {v}" for k, v in st.items()) for name, st in stats]
+    from curation.corpus_stats import corpus_markdown
+
+    lines += corpus_markdown(report)  # tokens, PII, top domains (when the run has them)
     outputs = report.get("outputs", {})
     if outputs:
         lines += ["", "## Files", "", f"- kept: `{outputs.get('kept')}/`", f"- removed: `{outputs.get('removed')}/NN-step/`",

@@ -21,6 +21,10 @@ def publish_curation_report(report: dict, key_prefix: str = "curation") -> None:
         key=f"{key_prefix}-steps",
         description="documents in / kept / removed per step",
     )
+    domains = (report.get("corpus") or {}).get("domains")
+    if domains:
+        create_table_artifact(domains, key=f"{key_prefix}-domains",
+                              description="documents (and tokens, with a tokenize step) kept / removed per top domain")
     plot = report.get("outputs", {}).get("plot")
     if plot:
         create_link_artifact(f"file://{plot}", link_text="report.png", key=f"{key_prefix}-plot",
