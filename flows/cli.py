@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from flows import cli_compress, cli_eval, cli_select
+from flows import cli_compress, cli_eval, cli_select, cli_tokenize
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_select.add_parsers(sub, _formatter)
     cli_compress.add_parsers(sub, _formatter)
     cli_eval.add_parsers(sub, _formatter)
+    cli_tokenize.add_parsers(sub, _formatter)
     return parser
 
 
@@ -212,7 +213,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 COMMANDS = {"curate": cmd_curate, "train-quality": cmd_train_quality, "report": cmd_report,
             "demo-shard": cmd_demo_shard, "server": cmd_server, "serve": cmd_serve, **cli_select.COMMANDS,
-            **cli_compress.COMMANDS, **cli_eval.COMMANDS}
+            **cli_compress.COMMANDS, **cli_eval.COMMANDS, **cli_tokenize.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
