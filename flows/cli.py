@@ -38,7 +38,12 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
             "\nDefault steps (FineWeb order): normalize, exact_dedup, langid (en >= 0.65), gopher_repetition,\n"
             "gopher_quality, c4_quality, fineweb_quality, minhash (5-gram shingles, 112 perms = 14 bands x 8 rows).\n"
             "Work is split into shards (--shard-docs); per-shard tasks run on threads, or on Dask (--workers).\n"
-            "Pass --config FILE (YAML or JSON, e.g. configs/demo_mail.yaml) to choose steps and thresholds."
+            "Pass --config FILE (YAML or JSON, e.g. configs/demo_mail.yaml) to choose steps and thresholds.\n"
+            "\nPrefect server: runs are recorded by the server at PREFECT_API_URL if set; else by the local server\n"
+            "recorded in PREFECT_HOME (default ./.prefect) by `winnow server`; else the first run starts one in the\n"
+            "background (~15 s, once) and later runs reuse it; it stops after 30 min unused\n"
+            "(WINNOW_SERVER_IDLE_MINUTES; 0 = never) or with `winnow server --stop`. UI: the address printed.\n"
+            "WINNOW_PREFECT_SERVER=ephemeral instead starts Prefect's temporary server for each run."
         ),
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="shard files or directories of shards")
@@ -96,10 +101,24 @@ def _add_demo_shard(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_server(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("server", help="start a local Prefect server (UI) on 127.0.0.1",
-                       description="Start `prefect server start` on loopback only, with its SQLite database under "
-                                   "PREFECT_HOME (default ./.prefect), and print the UI address. Ctrl-C stops it.")
-    p.add_argument("--port", type=int, default=4200, help="port (default: 4200)")
+    p = sub.add_parser(
+        "server", formatter_class=_formatter, help="start, inspect or stop the local Prefect server (UI) on 127.0.0.1",
+        description=(
+            "Start `prefect server start` on loopback only, with its SQLite database under PREFECT_HOME (default\n"
+            "./.prefect), and print the UI address. In the foreground Ctrl-C stops it; --background detaches it.\n"
+            "Either way it is recorded in PREFECT_HOME/winnow-server.json, and `winnow curate` records its runs\n"
+            "there instead of starting Prefect's temporary server (the first `winnow curate` starts one in the\n"
+            "background itself when none runs). A record whose process has died is replaced.\n"
+            "Stop `winnow serve` before the server: a serve process whose server disappears hangs."
+        ))
+    p.add_argument("--port", type=int, help="port (default: 4200; --background: 4200 if free, else a free port)")
+    p.add_argument("--idle-minutes", type=float, default=0.0, metavar="N",
+                   help="with --background: stop after N minutes unused (default: 0 = run until --stop)")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--background", action="store_true",
+                        help="start detached (log in PREFECT_HOME/winnow-server.log) and return once it answers")
+    action.add_argument("--status", action="store_true", help="print the recorded server's address, or say none runs")
+    action.add_argument("--stop", action="store_true", help="stop the recorded server (SIGTERM) and remove its record")
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:
@@ -148,9 +167,11 @@ def cmd_curate(args: argparse.Namespace) -> int:
     config = CurationConfig.model_validate(config.model_dump() | {k: v for k, v in updates.items() if v is not None})
     expand_inputs(args.inputs)  # fail before starting Prefect if the input is unusable
     from flows.curate import curate_corpus, with_dask
+    from flows.server import recording_server
 
     flow = with_dask(args.workers, args.scheduler) if (args.workers or args.scheduler) else curate_corpus
-    report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config, wait_for_lock=args.wait)
+    with recording_server(say=lambda line: print(line, file=sys.stderr, flush=True)):  # see `winnow server`
+        report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config, wait_for_lock=args.wait)
     out = Path(args.out).resolve()
     print(f"\nkept {report['kept']:,} / removed {report['removed']:,} / quarantined {report['quarantined']:,} "
           f"of {report['input']:,} documents")
@@ -193,14 +214,41 @@ def cmd_demo_shard(args: argparse.Namespace) -> int:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
+    from flows import server
+
+    home = server.prefect_home()
+    if args.stop:
+        stopped = server.stop_server(home)
+        print(f"stopped the Prefect server at {stopped.ui_url} (pid {stopped.pid})" if stopped
+              else f"no Prefect server running for PREFECT_HOME={home}")
+        return 0
+    running = server.find_server(home, wait=server.startup_timeout() if args.status else 0)
+    if running is not None:
+        print(f"Prefect server running: UI {running.ui_url} (API {running.api_url}; pid {running.pid}, "
+              f"{running.mode}); `winnow server --stop` ends it")
+        return 0
+    if args.status:
+        print(f"no Prefect server running for PREFECT_HOME={home}")
+        return 1
+    if args.background:
+        started, _ = server.ensure_server(home, port=args.port, idle_minutes=args.idle_minutes)
+        print(f"Prefect UI: {started.ui_url}  (API {started.api_url}; pid {started.pid}; log "
+              f"{home / server.LOG_FILE})\nStop it with `winnow server --stop`.")
+        return 0
     from flows.deploy import start_server
 
-    start_server(port=args.port)  # does not return: the process becomes the server
+    port = args.port or server.DEFAULT_PORT
+    server.record_foreground(port, home)
+    start_server(port=port)  # does not return: the process becomes the server (same pid as recorded)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    os.environ.setdefault("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    if "PREFECT_API_URL" not in os.environ:
+        from flows.server import DEFAULT_PORT, find_server
+
+        running = find_server()
+        os.environ["PREFECT_API_URL"] = running.api_url if running else f"http://127.0.0.1:{DEFAULT_PORT}/api"
     from flows.deploy import serve_all
 
     print(f"serving winnow deployments against {os.environ['PREFECT_API_URL']} (Ctrl-C to stop)", flush=True)
@@ -224,10 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     from curation.demo_shard import DemoShardError
     from curation.readers import InputError
     from curation.storage import RunLocked
+    from flows.server import ServerError
 
     try:
         return COMMANDS[args.command](args)
-    except (InputError, DemoShardError, RunLocked, FileNotFoundError, ValueError) as exc:
+    except (InputError, DemoShardError, RunLocked, ServerError, FileNotFoundError, ValueError) as exc:
         print(f"winnow {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -12,6 +12,9 @@ from curation.shared_data import shared_data_dir
 for _key, _value in {
     "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    # `winnow curate` in a test (or its subprocess) uses Prefect's per-run temporary server, never leaving a kept
+    # background server behind; tests/flows/test_server.py opts back in and stops what it starts
+    "WINNOW_PREFECT_SERVER": "ephemeral",
 }.items():
     os.environ.setdefault(_key, _value)
 
