@@ -75,6 +75,8 @@ $(PEERS_STAMP):
 	$(PEERS_VENV)/bin/pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
 	$(PEERS_VENV)/bin/pip install -q datatrove==0.10.1 spacy==3.8.18 fasttext-numpy2-wheel==0.9.2 fasteners==0.20 \
 	  regex==2026.11.19 2>&1 | $(QUIET_PIP)
+	# datatrove's WarcReader + Trafilatura extractor, for benchmarks/warc_speed.py
+	$(PEERS_VENV)/bin/pip install -q warcio==1.8.1 trafilatura==2.3.1 faust-cchardet==3.2.0 python-magic==0.4.27 2>&1 | $(QUIET_PIP)
 	$(PEERS_VENV)/bin/python -c "import spacy, fasttext, datatrove.pipeline.filters; spacy.blank('en')"
 	touch $(PEERS_STAMP)
 
