@@ -78,7 +78,8 @@ def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[dict], ex
         "quarantined": n_quarantined,
         "invariant_ok": n_input == n_kept + n_removed + n_quarantined,
         "steps": [
-            {k: s[k] for k in ("name", "input", "kept", "removed", "seconds", "reasons", "reused", "quarantined", "stats")
+            {k: s[k] for k in ("name", "input", "kept", "removed", "seconds", "reasons", "unjudged", "reused",
+                                "quarantined", "stats")
              if k in s}
             for s in stages
         ],

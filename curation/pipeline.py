@@ -21,6 +21,7 @@ from curation.documents import DOC_SCHEMA, QUARANTINE_SCHEMA, removed_schema
 from curation.readers import ReaderConfig, expand_inputs, read_shard
 from curation.steps import build_step
 from curation.steps.base import ShardContext, StepConfig
+from curation.steps.heuristic import count_unjudged
 from curation.storage import ParquetBatchWriter, atomic_write_json, fault_point, file_hash, fingerprint, iter_parquet
 
 STAGES = "_stages"
@@ -207,12 +208,14 @@ def _split_shard(directory: Path, key: str, shard: dict, step_name: str,
     kept = ParquetBatchWriter(directory / f"kept-{key}.parquet", in_schema)
     removed = ParquetBatchWriter(directory / f"removed-{key}.parquet", removed_schema(in_schema))
     reasons: Counter[str] = Counter()
+    unjudged: Counter[str] = Counter()
     try:
         with _progress(shard["rows"], f"{step_name} {key}") as bar:
             for k, r in outputs:
                 kept.write(k)
                 removed.write(r)
                 reasons.update(r["reason"].to_list())
+                unjudged.update(count_unjudged(k, step_name))
                 bar.update(k.height + r.height)
                 fault_point(f"{directory.name}/shard-{key}:mid")
         n_kept, n_removed = kept.close(), removed.close()
@@ -223,7 +226,7 @@ def _split_shard(directory: Path, key: str, shard: dict, step_name: str,
     if n_kept + n_removed != shard["rows"]:
         raise InvariantError(f"{step_name} on shard {key}: {shard['rows']} in, {n_kept} kept + {n_removed} removed out")
     result = {"key": key, "input": shard["rows"], "rows": n_kept, "removed": n_removed,
-              "reasons": dict(reasons.most_common()), "kept_file": f"kept-{key}.parquet",
+              "reasons": dict(reasons.most_common()), "unjudged": dict(unjudged.most_common()), "kept_file": f"kept-{key}.parquet",
               "removed_file": f"removed-{key}.parquet", "seconds": round(time.perf_counter() - start, 3)}
     return result, [result["kept_file"], result["removed_file"]]
 
@@ -301,6 +304,13 @@ def _merged_reasons(units: list[dict]) -> dict[str, int]:
     return dict(total.most_common())
 
 
+def _merged_unjudged(units: list[dict]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for u in units:
+        total.update(u.get("unjudged", {}))
+    return dict(total.most_common())
+
+
 def summarize_stage(name: str, index: int, results: list[dict], maps: list[dict] | None = None,
                     reduced: dict | None = None) -> dict:
     """Stage totals for the report; ``seconds`` is the work time of all its units (not wall time)."""
@@ -308,6 +318,7 @@ def summarize_stage(name: str, index: int, results: list[dict], maps: list[dict]
     return {
         "name": name, "index": index, "input": sum(r["input"] for r in results), "kept": sum(r["rows"] for r in results),
         "removed": sum(r["removed"] for r in results), "reasons": _merged_reasons(results),
+        **({"unjudged": u} if (u := _merged_unjudged(results)) else {}),
         "seconds": round(sum(u.get("seconds", 0.0) for u in units), 3), "reused": all(u.get("reused") for u in units),
         "shards": [{"key": r["key"], "removed_path": r["removed_path"]} for r in results],
         **({"stats": reduced["stats"]} if reduced else {}),

@@ -1,4 +1,10 @@
-"""The curation report: ``report.json`` (stable keys other tools read), ``report.md`` and ``report.png``."""
+"""The curation report: ``report.json`` (stable keys other tools read), ``report.md`` and ``report.png``.
+
+Drop alarm: a step that removes more than ``drop_alarm`` (a run setting, default 0.9) of the documents it was
+given gets a ``warnings`` entry naming the step, its share and its top reasons (an English pipeline pointed at a
+Chinese shard loses everything at langid, which a user should see before trusting the output). With
+``strict`` the run fails once the report is written (``DropAlarmError``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,41 @@ from pathlib import Path
 from curation.storage import atomic_write_json, atomic_write_text
 
 REPORT_KEYS = ("input", "kept", "removed", "quarantined", "steps")
+DEFAULT_DROP_ALARM = 0.9
+TOP_REASONS = 3
+
+
+class DropAlarmError(RuntimeError):
+    """A strict run where a step removed more than the drop-alarm share of its input."""
+
+
+def drop_alarms(steps: list[dict], threshold: float = DEFAULT_DROP_ALARM) -> list[dict]:
+    """One warning per step (the read stage counts its quarantine) removing more than ``threshold`` of its input."""
+    warnings = []
+    for position, s in enumerate(steps):
+        dropped = s["removed"] + s.get("quarantined", 0)
+        if not s["input"] or dropped / s["input"] <= threshold:
+            continue
+        share = dropped / s["input"]
+        top = dict(sorted(s.get("reasons", {}).items(), key=lambda rc: -rc[1])[:TOP_REASONS])
+        reasons = ", ".join(f"{r} {c:,}" for r, c in top.items()) or "none recorded"
+        warnings.append({
+            "kind": "drop_alarm", "step": s["name"], "position": position, "input": s["input"], "removed": dropped,
+            "share": round(share, 4), "threshold": threshold, "top_reasons": top,
+            "message": (f"drop alarm: {s['name']} removed {100 * share:.1f}% of its input ({dropped:,} of "
+                        f"{s['input']:,} documents; alarm above {100 * threshold:g}%); top reasons: {reasons}. "
+                        f"Check that the step's settings fit this data before trusting the output."),
+        })
+    return warnings
+
+
+def alarm_error(report: dict) -> DropAlarmError | None:
+    """The error a strict run ends with when drop alarms fired (raised after the report is on disk), else None."""
+    if not report.get("warnings"):
+        return None
+    where = report.get("outputs", {}).get("report_md", "report.md")
+    return DropAlarmError("strict run failed: " + " | ".join(w["message"] for w in report["warnings"])
+                          + f" (report: {where})")
 
 
 def load_report(run_dir: str | Path) -> dict:
@@ -28,9 +69,12 @@ def _pct(part: int, whole: int) -> str:
 def render_markdown(report: dict) -> str:
     n = report["input"]
     ok = "holds" if report.get("invariant_ok") else "BROKEN"
-    lines = [
-        "# winnow curation report",
-        "",
+    lines = ["# winnow curation report", ""]
+    for w in report.get("warnings", []):
+        lines += [f"> **WARNING** {w['message']}", ">"]
+    if report.get("warnings"):
+        lines[-1] = ""
+    lines += [
         f"**{report['kept']:,} of {n:,} documents kept ({_pct(report['kept'], n)})**",
         "",
         f"Invariant {ok}: input {n:,} = kept {report['kept']:,} + removed {report['removed']:,} "
@@ -39,16 +83,24 @@ def render_markdown(report: dict) -> str:
         "| # | step | in | kept | removed | % removed | seconds | reused |",
         "|---|---|---:|---:|---:|---:|---:|:---:|",
     ]
+    alarmed = {w["position"] for w in report.get("warnings", [])}
     for i, s in enumerate(report["steps"]):
         dropped = s["removed"] + s.get("quarantined", 0)
         lines.append(
-            f"| {i} | {s['name']} | {s['input']:,} | {s['kept']:,} | {dropped:,} | {_pct(dropped, s['input'])} "
+            f"| {i} | {s['name']}{' **(drop alarm)**' if i in alarmed else ''} | {s['input']:,} | {s['kept']:,} | {dropped:,} | {_pct(dropped, s['input'])} "
             f"| {s['seconds']:.2f} | {'yes' if s.get('reused') else ''} |"
         )
     lines += ["", "## Why documents left", "", "| step | reason | documents |", "|---|---|---:|"]
     for s in report["steps"]:
         for reason, count in s.get("reasons", {}).items():
             lines.append(f"| {s['name']} | {reason} | {count:,} |")
+    unjudged = [(s["name"], s["unjudged"]) for s in report["steps"] if s.get("unjudged")]
+    if unjudged:
+        lines += ["", "## Passed through unjudged", "",
+                  "These rules count words split at spaces (and Gopher quality English stop words): they cannot judge "
+                  "these documents, so they kept them without a verdict (column `unjudged` on each document).", "",
+                  "| step | language or script | documents |", "|---|---|---:|"]
+        lines += [f"| {name} | {lang} | {count:,} |" for name, counts in unjudged for lang, count in counts.items()]
     stats = [(s["name"], s["stats"]) for s in report["steps"] if s.get("stats")]
     if stats:
         lines += ["", "## Global step details", ""]
@@ -102,7 +154,10 @@ def render_plot(report: dict, path: Path) -> None:
 
 
 def write_report(run_dir: str | Path, report: dict) -> dict:
+    """Adds ``warnings`` (drop alarms at the run's ``drop_alarm`` share), then writes report.png/.md/.json."""
     run = Path(run_dir)
+    threshold = report.get("config", {}).get("drop_alarm", DEFAULT_DROP_ALARM)
+    report["warnings"] = drop_alarms(report["steps"], threshold)
     report.setdefault("outputs", {})["report_md"] = str(run / "report.md")
     report["outputs"]["plot"] = str(run / "report.png")
     render_plot(report, run / "report.png")

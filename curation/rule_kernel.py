@@ -14,23 +14,55 @@ import unicodedata
 from functools import lru_cache
 
 import numba as nb
+import regex
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from curation.rule_text import OPENERS, sentence_terminals
+from curation.rule_text import OPENERS, is_closer, sentence_terminals
 
-SPACE, SYMBOL, ALPHA, STERM, OPENER, TRAIL, LINEBREAK, DIGIT = 1, 2, 4, 8, 16, 32, 64, 128
+SPACE, SYMBOL, ALPHA, STERM, OPENER, TRAIL, LINEBREAK, DIGIT, UNSEGMENTED, CLOSER = 1, 2, 4, 8, 16, 32, 64, 128, 256, 512
 LINK_TRAIL = ".,;:!?)]}>\"'»”’"
 C4_END = ".?!\"'”’"
 C4_CLOSERS = "\"'”’)]"
 MAX_NGRAM = 16
 
 
+TABLES_VERSION = "2"
+
+
 @lru_cache(maxsize=1)
 def char_tables() -> tuple[np.ndarray, np.ndarray]:
-    """(flags, lower): uint8 class bits and int32 single-code-point lower case for every code point (~1 s, once)."""
-    flags = np.zeros(0x110000, dtype=np.uint8)
+    """(flags, lower): uint16 class bits and int32 single-code-point lower case for every code point.
+
+    Built once (~3 s) and kept in the winnow cache, keyed by the Unicode version of this Python and the regex module.
+    """
+    import os
+
+    from curation.models import cache_dir
+
+    path = cache_dir() / f"rule-chars-{TABLES_VERSION}-{unicodedata.unidata_version}-{regex.__version__}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as z:
+                return z["flags"], z["lower"]
+        except (OSError, ValueError, KeyError):
+            pass
+    flags, lower = _build_char_tables()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, flags=flags, lower=lower)
+    os.replace(tmp, path)
+    return flags, lower
+
+
+def _build_char_tables() -> tuple[np.ndarray, np.ndarray]:
+    from curation.text import UNSEGMENTED_RANGES
+
+    unsegmented = np.zeros(0x110000, dtype=np.bool_)
+    for a, b in UNSEGMENTED_RANGES:
+        unsegmented[a : b + 1] = True
+    flags = np.zeros(0x110000, dtype=np.uint16)
     lower = np.arange(0x110000, dtype=np.int32)
     terminals = sentence_terminals()
     for cp in range(0x110000):
@@ -60,6 +92,10 @@ def char_tables() -> tuple[np.ndarray, np.ndarray]:
             f |= LINEBREAK
         if cat == "Nd":
             f |= DIGIT
+        if unsegmented[cp] and f & ALPHA:
+            f |= UNSEGMENTED
+        if is_closer(ch):
+            f |= CLOSER
         flags[cp] = f
     return flags, lower
 
@@ -619,27 +655,59 @@ def _citation_end(cps, i, b, flags, edit, needed):
 
 
 @nb.njit(cache=True)
-def _count_sentences(line, n, flags):
-    """``c4.count_sentences``: breaks ``[.!?]+["'”’)\\]]*\\s+(?=\\S)`` plus one."""
+def _abbreviation(line, a, j, flags, abbrevs):
+    """``c4.is_abbreviation`` on ``line[a:j]`` (the word before a single period, openers already skipped)."""
+    n = j - a
+    if n == 1 and flags[line[a]] & ALPHA:
+        return True
+    for i in range(a, j):
+        if line[i] == 46:
+            return True
+    for pat in abbrevs:
+        if len(pat) == n:
+            same = True
+            for k in range(n):
+                if line[a + k] != pat[k]:
+                    same = False
+                    break
+            if same:
+                return True
+    return False
+
+
+@nb.njit(cache=True)
+def _count_sentences(line, n, flags, abbrevs):
+    """``c4.count_sentences``."""
     count = 1
     i = 0
     while i < n:
-        c = line[i]
-        if c == 46 or c == 33 or c == 63:
-            j = i
-            while j < n and (line[j] == 46 or line[j] == 33 or line[j] == 63):
-                j += 1
-            while j < n and (line[j] == 34 or line[j] == 39 or line[j] == 0x201D or line[j] == 0x2019
-                             or line[j] == 41 or line[j] == 93):
-                j += 1
-            k = j
-            while k < n and flags[line[k]] & SPACE:
-                k += 1
-            if k > j and k < n:
+        if not flags[line[i]] & STERM:
+            i += 1
+            continue
+        j = i
+        only_periods = True
+        while j < n and flags[line[j]] & STERM:
+            if line[j] != 46:
+                only_periods = False
+            j += 1
+        k = j
+        while k < n and flags[line[k]] & CLOSER:
+            k += 1
+        spaced = k < n and flags[line[k]] & SPACE
+        while k < n and flags[line[k]] & (SPACE | SYMBOL):
+            k += 1
+        if spaced and k < n:
+            if j == i + 1 and line[i] == 46:
+                a = i
+                while a > 0 and not flags[line[a - 1]] & SPACE:
+                    a -= 1
+                while a < i and flags[line[a]] & OPENER:
+                    a += 1
+                if not _abbreviation(line, a, i, flags, abbrevs):
+                    count += 1
+            elif not only_periods:
                 count += 1
-                i = k
-                continue
-        i += 1
+        i = k
     return count
 
 
@@ -653,7 +721,7 @@ def _grow(arr, need):
 
 
 @nb.njit(cache=True)
-def _c4(buf, offsets, flags, lower, opts, lorem, javascript, policies, edit, needed):
+def _c4(buf, offsets, flags, lower, opts, lorem, javascript, policies, edit, needed, abbrevs):
     """Per document a reason code; per kept line (document, start, end, citation removed) in code points."""
     remove_citations, filter_no_terminal_punct, min_sentences, min_words, max_word_length = (
         opts[0], opts[1], opts[2], opts[3], opts[4])
@@ -760,7 +828,7 @@ def _c4(buf, offsets, flags, lower, opts, lorem, javascript, policies, edit, nee
                         break
                 if hit:
                     continue
-            sentences += _count_sentences(line, ln, flags)
+            sentences += _count_sentences(line, ln, flags, abbrevs)
             kd = _grow(kd, nk + 1)
             ka = _grow(ka, nk + 1)
             kb = _grow(kb, nk + 1)
@@ -780,7 +848,7 @@ def _c4(buf, offsets, flags, lower, opts, lorem, javascript, policies, edit, nee
 
 def c4_reasons_and_texts(texts: pl.Series, config) -> tuple[list[str | None], list[str]]:
     """C4's decision per document and the cleaned text of each kept one (the input text for removed ones)."""
-    from curation.steps.c4 import CITATION_RE, POLICY_SUBSTRINGS
+    from curation.steps.c4 import ABBREVIATIONS, CITATION_RE, POLICY_SUBSTRINGS
 
     flags, lower = char_tables()
     buf, offsets = utf8_buffer(texts)
@@ -791,8 +859,11 @@ def c4_reasons_and_texts(texts: pl.Series, config) -> tuple[list[str | None], li
     policies = nb.typed.List()
     for p in POLICY_SUBSTRINGS:
         policies.append(_cps(p))
+    abbrevs = nb.typed.List()
+    for a in sorted(ABBREVIATIONS):
+        abbrevs.append(_cps(a))
     codes, kd, ka, kb, kc = _c4(buf, offsets, flags, lower, opts, _cps("lorem ipsum"), _cps("javascript"),
-                                policies, _cps("[edit]"), _cps("[citation needed]"))
+                                policies, _cps("[edit]"), _cps("[citation needed]"), abbrevs)
     values = texts.to_list()
     out = list(values)
     bounds = np.searchsorted(kd, np.arange(len(values) + 1))
@@ -804,3 +875,32 @@ def c4_reasons_and_texts(texts: pl.Series, config) -> tuple[list[str | None], li
             for a, b, changed in zip(ka[lo:hi].tolist(), kb[lo:hi].tolist(), kc[lo:hi].tolist())
         ).strip()
     return [C4_REASONS.get(int(code)) for code in codes], out
+
+
+@nb.njit(cache=True)
+def _unsegmented_share(buf, offsets, flags):
+    nd = len(offsets) - 1
+    out = np.zeros(nd, dtype=np.float64)
+    cps = np.empty(1, dtype=np.int32)
+    for d in range(nd):
+        n_bytes = offsets[d + 1] - offsets[d]
+        if len(cps) < n_bytes:
+            cps = np.empty(n_bytes, dtype=np.int32)
+        n = _decode(buf, offsets[d], offsets[d + 1], cps)
+        letters = 0
+        unseg = 0
+        for i in range(n):
+            f = flags[cps[i]]
+            if f & ALPHA:
+                letters += 1
+                if f & UNSEGMENTED:
+                    unseg += 1
+        out[d] = unseg / letters if letters else 0.0
+    return out
+
+
+def unsegmented_letter_share(texts: pl.Series | list[str]) -> np.ndarray:
+    """Per text, the share of its letters in scripts written without spaces (Han, Kana, Thai, Lao, Khmer, ...)."""
+    flags, _ = char_tables()
+    buf, offsets = utf8_buffer(texts)
+    return _unsegmented_share(buf, offsets, flags)

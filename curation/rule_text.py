@@ -43,6 +43,12 @@ def is_symbol(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PS"
 
 
+@lru_cache(maxsize=None)
+def is_closer(ch: str) -> bool:
+    """A closing bracket or quote (Unicode Pe, Pf) or a straight quote."""
+    return ch in "\"'" or unicodedata.category(ch) in ("Pe", "Pf")
+
+
 @lru_cache(maxsize=1)
 def sentence_terminals() -> frozenset[str]:
     """Unicode's Sentence_Terminal property (``.``, ``!``, ``?``, ``。``, ``।``, ``؟`` ...).

@@ -16,19 +16,59 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from curation.config_types import WordCount
-from curation.steps.base import FilterStep, StepConfig, split_by_reason
+from curation.config_types import LanguageCode, WordCount
+from curation.rule_text import OPENERS, is_closer, is_symbol, sentence_terminals
+from curation.steps.base import StepConfig
+from curation.steps.heuristic import HeuristicFilter
 
 CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-# A sentence ends at a run of terminal marks, optionally closed by quotes or brackets, before whitespace.
-SENTENCE_BREAK_RE = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=\S)")
 END_PUNCTUATION = (".", "?", "!", '"', "'", "”", "’")
 POLICY_SUBSTRINGS = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+# As spaCy's sentencizer (which datatrove's C4 filter runs): a sentence ends at a terminal mark (., !, ?, 。 and
+# every other Unicode Sentence_Terminal) when, after closing quotes or brackets and at least one space, a character that
+# is not punctuation follows on the line. A run of periods ("...") ends none, nor does a single period after an
+# abbreviation: an initial ("H. gammarus"), a word with inner periods ("e.g.", "U.S."), or one of these (kept
+# whole by spaCy's English tokenizer).
+ABBREVIATIONS = frozenset(
+    "Mr Mrs Ms Messrs Dr Prof Rev Gen Gov Sen Rep Adm St Mt Jr Sr Co Corp Inc Ltd Bros vs "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
+)
+
+
+def is_abbreviation(word: str) -> bool:
+    """``word`` (without its final period) is an initial, holds a period, or is a listed abbreviation."""
+    return (len(word) == 1 and word.isalpha()) or "." in word or word in ABBREVIATIONS
 
 
 def count_sentences(line: str) -> int:
-    """Sentences in one non-empty line: breaks after terminal marks, plus the last sentence even if unterminated."""
-    return len(SENTENCE_BREAK_RE.findall(line)) + 1
+    """Sentences in one non-empty line (see above): breaks, plus the last sentence even if unterminated."""
+    terminals = sentence_terminals()
+    count, i, n = 1, 0, len(line)
+    while i < n:
+        if line[i] not in terminals:
+            i += 1
+            continue
+        j = i
+        while j < n and line[j] in terminals:
+            j += 1
+        run = line[i:j]
+        k = j
+        while k < n and is_closer(line[k]):
+            k += 1
+        spaced = k < n and line[k].isspace()
+        while k < n and (line[k].isspace() or is_symbol(line[k])):
+            k += 1
+        if spaced and k < n:
+            if run == ".":
+                a = i
+                while a > 0 and not line[a - 1].isspace():
+                    a -= 1
+                if not is_abbreviation(line[a:i].lstrip(OPENERS)):
+                    count += 1
+            elif set(run) != {"."}:
+                count += 1
+        i = k
+    return count
 
 
 class C4QualityConfig(StepConfig):
@@ -42,9 +82,10 @@ class C4QualityConfig(StepConfig):
     filter_javascript: bool = True
     filter_curly_bracket: bool = True
     filter_policy: bool = True
+    languages: tuple[LanguageCode, ...] | None = None  # None: every language written with spaces
 
 
-class C4QualityFilter(FilterStep):
+class C4QualityFilter(HeuristicFilter):
     """Keeps only sentence-like lines, then drops pages with too few sentences, lorem ipsum or code braces."""
 
     name = "c4_quality"
@@ -80,9 +121,7 @@ class C4QualityFilter(FilterStep):
             return "c4_too_few_sentences"
         return None, "\n".join(kept).strip()
 
-    def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def decide(self, texts: pl.Series) -> tuple[list[str | None], list[str]]:
         from curation.rule_kernel import c4_reasons_and_texts
 
-        reasons, texts = c4_reasons_and_texts(batch["text"], self.config)
-        batch = batch.with_columns(pl.Series("text", texts, dtype=pl.String))
-        return split_by_reason(batch, reasons, self.name)
+        return c4_reasons_and_texts(texts, self.config)

@@ -12,9 +12,10 @@ from typing import Literal
 
 import polars as pl
 
-from curation.config_types import Fraction, NonNegativeFloat, WordCount
+from curation.config_types import Fraction, LanguageCode, NonNegativeFloat, WordCount
 from curation.rule_text import content_lines, duplicate_stats, sentence_terminals, word_stats
-from curation.steps.base import FilterStep, StepConfig, split_by_reason
+from curation.steps.base import StepConfig
+from curation.steps.heuristic import HeuristicFilter
 
 
 class FineWebQualityConfig(StepConfig):
@@ -25,9 +26,10 @@ class FineWebQualityConfig(StepConfig):
     short_line_length: WordCount = 30
     char_duplicates_ratio: Fraction = 0.01
     new_line_ratio: NonNegativeFloat = 0.3
+    languages: tuple[LanguageCode, ...] | None = None  # None: every language written with spaces
 
 
-class FineWebQualityFilter(FilterStep):
+class FineWebQualityFilter(HeuristicFilter):
     """Drops list-like pages: few lines end in punctuation, most lines are short, lines repeat, many newlines.
 
     Ratios over non-blank lines: ending in a sentence terminal < 0.12; at most 30 characters > 0.67; characters in
@@ -47,10 +49,10 @@ class FineWebQualityFilter(FilterStep):
             len(text) - text.count("\n"), text.count("\n"), word_stats(text).n_tokens,
         )
 
-    def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def decide(self, texts: pl.Series) -> tuple[list[str | None], None]:
         from curation.rule_kernel import fineweb_reasons
 
-        return split_by_reason(batch, fineweb_reasons(batch["text"], self.config), self.name)
+        return fineweb_reasons(texts, self.config), None
 
 
 def fineweb_reason(c: FineWebQualityConfig, n_lines: int, punct_lines: int, short_lines: int, dup_line_chars: int,

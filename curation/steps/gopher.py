@@ -13,10 +13,11 @@ import polars as pl
 
 from pydantic import field_validator, model_validator
 
-from curation.config_types import Fraction, NonNegativeFloat, PositiveInt, WordCount, check_min_max
+from curation.config_types import Fraction, LanguageCode, NonNegativeFloat, PositiveInt, WordCount, check_min_max
 from curation.rule_text import (content_lines, duplicate_stats, duplicated_ngram_chars, paragraphs_of,
                                 top_ngram_chars, word_stats, words_of)
-from curation.steps.base import FilterStep, StepConfig, split_by_reason
+from curation.steps.base import StepConfig
+from curation.steps.heuristic import HeuristicFilter
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 BULLETS = ("•", "‣", "◦", "▪", "●", "-", "*")
@@ -35,6 +36,7 @@ class GopherQualityConfig(StepConfig):
     min_stop_words: WordCount | None = 2
     bullet_chars: tuple[str, ...] = BULLETS
     stop_words: tuple[str, ...] = STOP_WORDS
+    languages: tuple[LanguageCode, ...] | None = ("en",)  # the stop words are English
 
     @field_validator("bullet_chars")
     @classmethod
@@ -57,7 +59,7 @@ class GopherQualityConfig(StepConfig):
         return self
 
 
-class GopherQualityFilter(FilterStep):
+class GopherQualityFilter(HeuristicFilter):
     """Drops documents whose word statistics look unlike prose (Gopher, appendix A.1.1).
 
     Words outside 50-100,000 or mean word length outside 3-10 characters; more than 0.1 ``#`` or ellipses per
@@ -80,10 +82,10 @@ class GopherQualityFilter(FilterStep):
             sum(ln.rstrip().endswith(("...", "…")) for ln in lines), ws.n_chunks, ws.alpha_chunks, len(stops),
         )
 
-    def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def decide(self, texts: pl.Series) -> tuple[list[str | None], None]:
         from curation.rule_kernel import gopher_quality_reasons
 
-        return split_by_reason(batch, gopher_quality_reasons(batch["text"], self.config), self.name)
+        return gopher_quality_reasons(texts, self.config), None
 
 
 def gopher_quality_reason(c: GopherQualityConfig, n_words: int, word_chars: int, hashes: int, ellipses: int,
@@ -125,9 +127,10 @@ class GopherRepetitionConfig(StepConfig):
     top_n_grams: tuple[tuple[PositiveInt, Fraction], ...] = ((2, 0.2), (3, 0.18), (4, 0.16))
     dup_n_grams: tuple[tuple[PositiveInt, Fraction], ...] = (
         (5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))
+    languages: tuple[LanguageCode, ...] | None = None  # None: every language written with spaces
 
 
-class GopherRepetitionFilter(FilterStep):
+class GopherRepetitionFilter(HeuristicFilter):
     """Drops documents dominated by repeated lines, paragraphs or word n-grams (Gopher, table A1).
 
     Fractions are of the document's characters, except the duplicate line and paragraph fractions, which are of
@@ -147,10 +150,10 @@ class GopherRepetitionFilter(FilterStep):
         return gopher_repetition_reason(self.config, len(text), len(paragraphs), *duplicate_stats(paragraphs),
                                         len(lines), *duplicate_stats(lines), top, dup)
 
-    def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def decide(self, texts: pl.Series) -> tuple[list[str | None], None]:
         from curation.rule_kernel import gopher_repetition_reasons
 
-        return split_by_reason(batch, gopher_repetition_reasons(batch["text"], self.config), self.name)
+        return gopher_repetition_reasons(texts, self.config), None
 
 
 def gopher_repetition_reason(c: GopherRepetitionConfig, n_chars: int, n_paras: int, dup_paras: int,
