@@ -9,13 +9,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from curation.config_types import Fraction, describe
+from curation.config_types import ConfigError, Fraction, describe
 from curation.readers import ReaderConfig
 from curation.steps import AnyStepConfig, default_steps
-
-
-class ConfigError(ValueError):
-    """A config value out of its range, named with field, value and allowed range, on one line."""
 
 
 class CurationConfig(BaseModel):

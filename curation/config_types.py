@@ -21,7 +21,7 @@ import typing
 from typing import Annotated, Any
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
 
 from curation.languages import LID176_LABELS, check_language
 
@@ -39,6 +39,49 @@ Seed = Annotated[int, Field(ge=0)]
 """Random seeds: numpy generators refuse negative seeds."""
 LanguageCode = Annotated[str, AfterValidator(check_language), Field(json_schema_extra={"enum": list(LID176_LABELS)})]
 """A fastText lid.176 label (``en``, ``fr``, ``zh``, ``ceb``...)."""
+
+
+class ConfigError(ValueError):
+    """A config value out of its range, named with field, value and allowed range, on one line."""
+
+
+def check_call(fn: Any, source: str | None = None, **values: Any) -> None:
+    """ConfigError unless every ``values[name]`` fits ``fn``'s annotation for ``name`` (a flow's parameters,
+    checked before a run starts with the same types Prefect validates the UI form with)."""
+    import inspect
+
+    hints = typing.get_type_hints(inspect.unwrap(fn), include_extras=True)
+    problems = []
+    for name, value in values.items():
+        try:
+            TypeAdapter(hints[name]).validate_python(value)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                where = f"{source}: " if source else ""
+                problems.append(f"{where}{name} = {value!r}: {_message(error, _constraints(hints[name]))}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+_DATACLASSES: dict[str, type] = {}
+
+
+def named_in_errors(cls: type) -> type:
+    """Class decorator for pydantic dataclasses: ``describe`` finds their ranges by the error's title."""
+    _DATACLASSES[cls.__name__] = cls
+    return cls
+
+
+def _model_titled(title: str) -> type | None:
+    if title in _DATACLASSES:
+        return _DATACLASSES[title]
+    stack = list(BaseModel.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls.__name__ == title:
+            return cls
+        stack.extend(cls.__subclasses__())
+    return None
 
 
 def check_min_max(model: Any, low: str, high: str) -> None:
@@ -135,6 +178,7 @@ def _message(error: dict, metadata: list) -> str:
 def describe(exc: ValidationError, model: type | None = None, source: str | None = None) -> str:
     """One line per error: ``SOURCE: steps[0] (minhash).ngram = 0: must be >= 1``."""
     lines = []
+    model = model if model is not None else _model_titled(exc.title)
     errors = exc.errors(include_url=False)
     for error in errors:
         if error["type"] == "too_short" and any(e["loc"][: len(error["loc"])] == error["loc"] and e is not error

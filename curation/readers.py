@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -40,11 +41,14 @@ QuarantineFn = Callable[[str, int, str, str], None]
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
 WARC_SUFFIXES = (".warc", ".warc.gz")  # curation.warc: one document per HTML response record
-SUFFIXES = JSONL_SUFFIXES + WARC_SUFFIXES + (".json", ".parquet", ".txt")
+JSON_SUFFIXES = (".json", ".json.gz", ".json.zst")
+TXT_SUFFIXES = (".txt", ".txt.gz", ".txt.zst")
+SUFFIXES = JSONL_SUFFIXES + WARC_SUFFIXES + JSON_SUFFIXES + TXT_SUFFIXES + (".parquet",)
 DIRECTORY_SUFFIXES = JSONL_SUFFIXES + WARC_SUFFIXES + (".parquet",)
 
 
 def _suffix(path: Path) -> str | None:
+    """The registered format suffix of a file name (longest match: ``a.jsonl.gz`` is ``.jsonl.gz``)."""
     name = path.name.lower()
     return next((s for s in sorted(SUFFIXES, key=len, reverse=True) if name.endswith(s)), None)
 
@@ -53,8 +57,22 @@ def _is_hf_dataset_dir(path: Path) -> bool:
     return (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists()
 
 
+def format_of(path: Path) -> str:
+    """``jsonl``, ``json``, ``txt``, ``parquet``, ``warc`` or ``hf`` (a ``save_to_disk`` directory), compressed or not."""
+    if path.is_dir():
+        return "hf"
+    suffix = _suffix(path) or ""
+    return next((f for f, group in (("jsonl", JSONL_SUFFIXES), ("json", JSON_SUFFIXES), ("txt", TXT_SUFFIXES),
+                                    ("warc", WARC_SUFFIXES)) if suffix in group), suffix.lstrip("."))
+
+
 def expand_inputs(paths: list[str | Path]) -> list[Path]:
-    """Files and directories to an ordered list of shards (sorted, so runs are reproducible)."""
+    """Files and directories to an ordered list of shards (sorted, so runs are reproducible).
+
+    A file named twice (directly, or also inside a named directory) is read once, with a warning: reading it
+    twice would make every document its own duplicate, and its ``source`` (``file:line``, the run-unique
+    document key) would no longer be unique.
+    """
     shards: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -76,7 +94,25 @@ def expand_inputs(paths: list[str | Path]) -> list[Path]:
             raise InputError(f"{path}: unknown format; expected one of {', '.join(SUFFIXES)}")
         else:
             shards.append(path)
-    return shards
+    unique: dict[Path, Path] = {}
+    for shard in shards:
+        if shard.resolve() in unique:
+            logging.getLogger(__name__).warning("%s: named more than once in the inputs; read once", shard)
+        else:
+            unique[shard.resolve()] = shard
+    return list(unique.values())
+
+
+def _text_value(value: object) -> object:
+    """Binary ids and metadata as text (invalid bytes as ``\\xNN`` escapes: the row is kept, nothing is guessed)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", errors="backslashreplace")
+    return value
+
+
+def _raw_record(record: dict) -> str:
+    """A columnar row as a JSON line for quarantine; binary values rendered as UTF-8 with ``\\xNN`` escapes."""
+    return orjson.dumps({k: _text_value(v) for k, v in record.items()}, default=str).decode()
 
 
 class _Rows:
@@ -99,6 +135,11 @@ class _Rows:
             fields = ", ".join(sorted(record)) or "none"
             return bad(f"missing text field: '{cfg.text_field}' not among fields ({fields})")
         text = record[cfg.text_field]
+        if isinstance(text, (bytes, bytearray, memoryview)):  # Parquet/Arrow binary columns holding text
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return bad(f"invalid UTF-8: field '{cfg.text_field}' is binary with a bad byte at offset {exc.start}")
         if not isinstance(text, str):
             kind = "null" if text is None else type(text).__name__
             return bad(f"text not a string: field '{cfg.text_field}' is {kind}")
@@ -106,8 +147,8 @@ class _Rows:
             return bad("empty text")
         if len(text) > cfg.max_doc_chars:
             return bad(f"document too large: {len(text):,} chars > max_doc_chars={cfg.max_doc_chars:,}")
-        doc_id = record.get(cfg.id_field)
-        meta = {k: v for k, v in record.items() if k not in (cfg.text_field, cfg.id_field)}
+        doc_id = _text_value(record.get(cfg.id_field))
+        meta = {k: _text_value(v) for k, v in record.items() if k not in (cfg.text_field, cfg.id_field)}
         self.rows["id"].append(f"{Path(self.file).name}:{line}" if doc_id is None else str(doc_id))
         self.rows["text"].append(text)
         self.rows["metadata"].append(orjson.dumps(meta, option=orjson.OPT_SORT_KEYS, default=str).decode())
@@ -168,13 +209,25 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _strip_bom(raw: bytes) -> bytes:
+    """Without leading UTF-8 byte order marks (editors on Windows write one; ``cat``-joined files hold several)."""
+    while raw.startswith(UTF8_BOM):
+        raw = raw[len(UTF8_BOM):]
+    return raw
+
+
 def _lines(path: Path, quarantine: QuarantineFn) -> Iterator[tuple[int, bytes]]:
-    """Numbered raw lines; a truncated or corrupt compressed stream becomes one quarantine record."""
+    """Numbered raw lines, decompressed and without a leading BOM; a truncated or corrupt compressed stream
+    becomes one quarantine record. Every line reader (JSONL, .txt, selection pools, compress) goes through here.
+    """
     n = 0
     try:
         with _open_binary(path) as fh:
             for n, raw in enumerate(fh, start=1):
-                yield n, raw
+                yield n, _strip_bom(raw)
     except (EOFError, OSError, ValueError) as exc:
         quarantine(str(path), n + 1, f"unreadable stream: stops after line {n} ({type(exc).__name__}: {exc})", "")
 
@@ -209,7 +262,6 @@ def _batched(rows: _Rows, records: Iterable[tuple[int, object, str]]) -> Iterato
 def read_jsonl(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
     def records() -> Iterator[tuple[int, object, str]]:
         for line, text in _text_lines(path, quarantine):
-            text = text.lstrip("\ufeff")
             try:
                 yield line, orjson.loads(text), text
             except orjson.JSONDecodeError as exc:
@@ -218,14 +270,28 @@ def read_jsonl(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Itera
     return _batched(_Rows(cfg, str(path), quarantine), records())
 
 
-def read_json_array(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
-    """A JSON array of records (as LIMA/Alpaca ship); ``line`` is the 1-based element number."""
+def load_json_array(path: Path) -> list:
+    """A whole ``.json`` file (plain, .gz or .zst; a leading BOM is dropped) that must hold a JSON array.
+
+    Raises ``InputError`` naming the file, and the line and column where parsing failed.
+    """
     try:
-        records = orjson.loads(path.read_bytes())
+        with _open_binary(path) as fh:
+            data = _strip_bom(fh.read())
+    except (EOFError, OSError) as exc:
+        raise InputError(f"{path}: unreadable ({type(exc).__name__}: {exc})") from exc
+    try:
+        records = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc}); for one record per line use .jsonl") from exc
     if not isinstance(records, list):
         raise InputError(f"{path}: expected a JSON array of records, got {type(records).__name__}")
+    return records
+
+
+def read_json_array(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
+    """A JSON array of records (as LIMA/Alpaca ship); ``line`` is the 1-based element number."""
+    records = load_json_array(path)
     numbered = ((i, r, lambda r=r: orjson.dumps(r, default=str).decode()) for i, r in enumerate(records, start=1))
     return _batched(_Rows(cfg, str(path), quarantine), numbered)
 
@@ -252,7 +318,7 @@ def _table_batches(
                     f"{file}: no column '{cfg.text_field}' (columns: {', '.join(frame.columns)}); pass --text-field"
                 )
             for i, record in enumerate(frame.iter_rows(named=True), start=offset + 1):
-                yield i, record, lambda r=record: orjson.dumps(r, default=str).decode()
+                yield i, record, lambda r=record: _raw_record(r)
             offset += frame.height
 
     return _batched(_Rows(cfg, file, quarantine), records())
@@ -288,9 +354,9 @@ def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterat
 
 READERS: dict[str, Callable[[Path, ReaderConfig, QuarantineFn], Iterator[pl.DataFrame]]] = {
     **{s: read_jsonl for s in JSONL_SUFFIXES},
-    ".json": read_json_array,
+    **{s: read_json_array for s in JSON_SUFFIXES},
     ".parquet": read_parquet,
-    ".txt": read_txt,
+    **{s: read_txt for s in TXT_SUFFIXES},
     **{s: read_warc for s in WARC_SUFFIXES},
 }
 
@@ -327,8 +393,8 @@ def count_records(paths: list[str | Path]) -> int:
             from curation.warc import count_warc_records
 
             total += count_warc_records(shard)
-        elif suffix == ".json":
-            total += len(orjson.loads(shard.read_bytes()))
+        elif suffix in JSON_SUFFIXES:
+            total += len(load_json_array(shard))
         else:
             stream_errors: list = []
             for _, raw in _lines(shard, lambda *q: stream_errors.append(q)):

@@ -13,7 +13,7 @@ from curation.pipeline import (
     apply_shard, input_shards, map_shard, plan_inputs, read_input, reduce_stage, run_shard, summarize_read,
     summarize_stage,
 )
-from curation.report import write_report
+from curation.report import alarm_error, write_report
 from curation.steps import STEP_CLASSES
 from curation.storage import run_lock
 
@@ -49,7 +49,10 @@ def _curate_local(inputs: list[str], run_dir: str, config: CurationConfig) -> di
     clear_outputs(run_dir)
     exported = [export_shard(s["key"], s["kept_path"], stages[1:], run_dir, config.output_format) for s in shards]
     report = write_outputs(run_dir, files, stages, exported, config.output_format, config.model_dump(mode="json"))
-    return write_report(run_dir, report)
+    report = write_report(run_dir, report)
+    if config.strict and (error := alarm_error(report)) is not None:
+        raise error
+    return report
 
 
 def run_frames(config, frames: list, work_dir: str | Path, partitions: int = 8):

@@ -22,6 +22,17 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
 
+def _at_least_one(text: str) -> int:
+    """argparse type for counts of workers, epochs, demos: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be >= 1")
+    return value
+
+
 def _add_curate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "curate",
@@ -59,8 +70,13 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
                    help="hash partitions for dedup's reduce; more = less memory each (default: 8)")
     p.add_argument("--wait", action="store_true",
                    help="if another run is writing to --out, wait for it instead of stopping with an error")
+    p.add_argument("--drop-alarm", type=float, metavar="SHARE",
+                   help="warn (report.json `warnings`, report.md, Prefect log) when one step removes more than this "
+                        "share of its input, in [0, 1]; 1 turns it off (default: 0.9, or drop_alarm: in --config)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit 1) when a drop alarm fires, after writing the report")
     scale = p.add_mutually_exclusive_group()
-    scale.add_argument("--workers", type=int, metavar="N",
+    scale.add_argument("--workers", type=_at_least_one, metavar="N",
                        help="run the per-shard tasks on a local Dask cluster of N worker processes")
     scale.add_argument("--scheduler", metavar="ADDRESS", help="run them on an existing Dask scheduler (tcp://host:port)")
 
@@ -159,12 +175,13 @@ def cmd_curate(args: argparse.Namespace) -> int:
     from curation.readers import expand_inputs
 
     config = CurationConfig.load(args.config)
-    overrides = {k: v for k, v in {"text_field": args.text_field, "id_field": args.id_field,
-                                   "batch_size": args.batch_size}.items() if v is not None}
-    if overrides:
-        config = config.model_copy(update={"reader": config.reader.model_copy(update=overrides)})
-    updates = {"output_format": args.format, "shard_docs": args.shard_docs, "partitions": args.partitions}
-    config = CurationConfig.model_validate(config.model_dump() | {k: v for k, v in updates.items() if v is not None})
+    reader = {k: v for k, v in {"text_field": args.text_field, "id_field": args.id_field,
+                                "batch_size": args.batch_size}.items() if v is not None}
+    updates = {"output_format": args.format, "shard_docs": args.shard_docs, "partitions": args.partitions,
+               "drop_alarm": args.drop_alarm, "strict": args.strict or None}
+    data = config.model_dump() | {k: v for k, v in updates.items() if v is not None}
+    data["reader"] |= reader
+    config = CurationConfig.checked(data, "options")  # flags are range-checked like the config file
     expand_inputs(args.inputs)  # fail before starting Prefect if the input is unusable
     from flows.curate import curate_corpus, with_dask
     from flows.server import recording_server
@@ -173,6 +190,8 @@ def cmd_curate(args: argparse.Namespace) -> int:
     with recording_server(say=lambda line: print(line, file=sys.stderr, flush=True)):  # see `winnow server`
         report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config, wait_for_lock=args.wait)
     out = Path(args.out).resolve()
+    for warning in report.get("warnings", []):
+        print(f"WARNING {warning['message']}", file=sys.stderr)
     print(f"\nkept {report['kept']:,} / removed {report['removed']:,} / quarantined {report['quarantined']:,} "
           f"of {report['input']:,} documents")
     print(f"report: {out / 'report.md'}  (plot: {out / 'report.png'}, data: {out / 'report.json'})")
@@ -273,9 +292,19 @@ def main(argv: list[str] | None = None) -> int:
     from curation.readers import InputError
     from curation.storage import RunLocked
     from flows.server import ServerError
+    from pydantic import ValidationError
+
+    from curation.config_types import describe
+    from curation.report import DropAlarmError
 
     try:
         return COMMANDS[args.command](args)
+    except DropAlarmError as exc:
+        print(f"winnow {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        print(f"winnow {args.command}: error: {describe(exc)}", file=sys.stderr)
+        return 2
     except (InputError, DemoShardError, RunLocked, ServerError, FileNotFoundError, ValueError) as exc:
         print(f"winnow {args.command}: error: {exc}", file=sys.stderr)
         return 2

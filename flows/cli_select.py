@@ -64,9 +64,11 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
 
 
 def cmd_select(args: argparse.Namespace) -> int:
+    from curation.config_types import check_call
     from curation.select import SelectParams
     from flows.select import select_finetune
 
+    check_call(select_finetune.fn, "options", budget=args.budget, seed=args.seed)  # before Prefect starts
     params = SelectParams(deita_threshold=args.deita_threshold, deita_score=args.deita_score,
                           semdedup_eps=args.semdedup_eps, quality_model=args.quality_model,
                           balance_by=args.balance_by, max_per_group=args.max_per_group)
@@ -76,13 +78,17 @@ def cmd_select(args: argparse.Namespace) -> int:
     tokens = f", {s['tokens_selected']:,} tokens" if s.get("tokens_selected") is not None else ""
     print(f"{args.strategy}: selected {s['selected']:,} of {s['pool_size']:,}{tokens} "
           f"({s['quarantined']} quarantined lines)")
+    if s.get("note"):
+        print(f"note: {s['note']}")
     print(f"manifest: {result['manifest']}\nreport: {result['report']['markdown']}")
     return 0
 
 
 def cmd_demos(args: argparse.Namespace) -> int:
+    from curation.config_types import check_call
     from flows.select import select_demos
 
+    check_call(select_demos.fn, "options", k=args.k, lam=args.lam, seed=args.seed)  # before Prefect starts
     result = select_demos(pool=args.pool, queries=args.queries, k=args.k, strategy=args.strategy, out=args.out,
                           seed=args.seed, lam=args.lam, chat=args.chat)
     print(f"{args.strategy}: {args.k} demos for each of {result['queries']} queries from a pool of {result['pool']}")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow, get_run_logger, unmapped
+from prefect.states import Failed
 
 from curation.config import CurationConfig
 from curation.outputs import clear_outputs, require_documents
 from curation.pipeline import input_shards, plan_inputs, summarize_read
+from curation.report import alarm_error
 from curation.storage import run_lock
 from flows.artifacts import publish_curation_report
 from flows.tasks import export_task, finalize, read_file, step_tasks
@@ -48,7 +50,11 @@ def _curate(inputs: list[str], run_dir: str, config: CurationConfig) -> dict:
                                fmt=unmapped(config.output_format)).result()
     report = finalize(run_dir, files, stages, exported, config)
     publish_curation_report(report)
+    for warning in report.get("warnings", []):
+        log.warning(warning["message"])
     log.info("report: %s", Path(run_dir) / "report.md")
+    if config.strict and (error := alarm_error(report)) is not None:
+        return Failed(message=str(error), data=error)  # report written; the run ends Failed, the caller gets `error`
     return report
 
 

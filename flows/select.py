@@ -9,7 +9,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
+from curation.config_types import Fraction, PositiveInt, Seed
 from curation.select import SelectParams, load_pool, select
+from curation.select.budget import BudgetSpec
 from curation.select.report import write_report
 from curation.storage import atomic_write_text
 from prompts.demo_selection import demos_for_queries
@@ -46,21 +48,24 @@ def publish_selection(result: dict) -> None:
 
 
 @flow(name="select_finetune", log_prints=True)
-def select_finetune(pool: list[str], budget: str, strategy: str = "random", out: str = "runs/select/manifest.jsonl",
-                    target: list[str] | None = None, seed: int = 0, params: SelectParams | None = None,
+def select_finetune(pool: list[str], budget: BudgetSpec, strategy: str = "random",
+                    out: str = "runs/select/manifest.jsonl", target: list[str] | None = None, seed: Seed = 0,
+                    params: SelectParams | None = None,
                     text_field: str | None = None) -> dict:
     """Select a subset of instruction pairs or documents; writes the manifest, a summary and a report."""
     result = select_task(pool, budget, strategy, target, seed, params or SelectParams(), text_field, out)
     publish_selection(result)
     s = result["summary"]
+    if s.get("note"):
+        get_run_logger().warning(s["note"])
     get_run_logger().info("%s selected %s of %s (%s); manifest %s", strategy, s["selected"], s["pool_size"],
                           s["budget"]["text"], result["manifest"])
     return result
 
 
 @flow(name="select_demos", log_prints=True)
-def select_demos(pool: list[str], queries: list[str], k: int = 4, strategy: str = "knn",
-                 out: str = "runs/select/demos.jsonl", seed: int = 0, lam: float = 0.5, chat: bool = False) -> dict:
+def select_demos(pool: list[str], queries: list[str], k: PositiveInt = 4, strategy: str = "knn",
+                 out: str = "runs/select/demos.jsonl", seed: Seed = 0, lam: Fraction = 0.5, chat: bool = False) -> dict:
     """Pick k demonstrations per query (random, knn, mmr or balanced) and render each prompt."""
     result = demos_task(pool, queries, k, strategy, seed, lam, chat, out)
     create_markdown_artifact(

@@ -1,11 +1,14 @@
 """MinHash signatures without a Python call per shingle: one numba pass from UTF-8 bytes to 32-bit minima.
 
-Words are runs of ASCII letters/digits/underscore or non-ASCII bytes (so any script is a word), split also on
-Unicode general punctuation (U+2000-U+206F) and no-break spaces; ASCII is lower-cased. Each word is FNV-1a
-hashed, k consecutive word hashes are combined into a 64-bit shingle hash (a text with fewer than k words is
-one shingle of all its words; a text with none has no shingles), and permutation j is the murmur3 finaliser
-of the shingle hash xor a per-permutation seed. ``SIGNATURE_VERSION`` changes whenever any of this changes,
-and is stored with the signatures and in every cache fingerprint.
+Tokens are exactly ``curation.text.dedup_tokens`` (the datasketch engine's), read from the same two tables:
+each code point is folded (lower case, full/half width, Traditional to Simplified Chinese), then it is part of a
+word (letters, marks, digits, "_"), a token of its own (a character of a script written without spaces: Han,
+Kana, Thai, Lao, Khmer, Myanmar), or a separator. Each token is FNV-1a hashed over its folded code points,
+k consecutive token hashes are combined into a 64-bit shingle hash (a text with fewer than k tokens is one
+shingle of all its tokens; a text with none has no shingles), and permutation j is the murmur3 finaliser of the
+shingle hash xor a per-permutation seed. ``SIGNATURE_VERSION`` changes whenever any of this changes, and is
+stored with the signatures and in every cache fingerprint (winnow-minhash-1 split words on ASCII only, so a
+Chinese paragraph was one word and only exact copies matched).
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-SIGNATURE_VERSION = "winnow-minhash-1"
+from curation.text import token_tables
+
+SIGNATURE_VERSION = "winnow-minhash-2"
 EMPTY = np.uint32(0xFFFFFFFF)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
 
 
 def permutation_seeds(num_perm: int, seed: int) -> np.ndarray:
@@ -31,37 +38,41 @@ def _mix64(z):
 
 
 @nb.njit(cache=True)
-def _word_hashes(buf, start, end, out):
+def _token_hashes(buf, start, end, fold, kind, out):
+    """FNV-1a hashes of the folded code points of each token of ``buf[start:end]`` (``curation.text.dedup_tokens``)."""
     n = 0
-    h = np.uint64(0xCBF29CE484222325)
+    h = _FNV_OFFSET
     inword = False
     i = start
     while i < end:
-        c = buf[i]
-        sep = False
-        if c < 128:
-            isw = (48 <= c <= 57) or (97 <= c <= 122) or (65 <= c <= 90) or c == 95
-        elif c == 0xE2 and i + 1 < end and (buf[i + 1] == 0x80 or buf[i + 1] == 0x81):
-            isw = False
-            sep = True
-        elif c == 0xC2 and i + 1 < end and buf[i + 1] == 0xA0:
-            isw = False
-            sep = True
+        c = np.int64(buf[i])
+        if c < 0x80:
+            cp, size = c, 1
+        elif c < 0xE0:
+            cp, size = c & 0x1F, 2
+        elif c < 0xF0:
+            cp, size = c & 0x0F, 3
         else:
-            isw = True
-        if isw:
-            if 65 <= c <= 90:
-                c += 32
-            h = (h ^ np.uint64(c)) * np.uint64(0x100000001B3)
+            cp, size = c & 0x07, 4
+        if i + size > end:  # truncated sequence (not in valid UTF-8): stop
+            break
+        for t in range(1, size):
+            cp = (cp << 6) | (np.int64(buf[i + t]) & 0x3F)
+        i += size
+        cp = fold[min(cp, 0x10FFFF)]
+        k = kind[cp]
+        if k == 1:
+            h = (h ^ np.uint64(cp)) * _FNV_PRIME
             inword = True
-            i += 1
-        else:
-            if inword:
-                out[n] = h
-                n += 1
-                h = np.uint64(0xCBF29CE484222325)
-                inword = False
-            i += 3 if (sep and c == 0xE2) else (2 if sep else 1)
+            continue
+        if inword:
+            out[n] = h
+            n += 1
+            h = _FNV_OFFSET
+            inword = False
+        if k == 2:
+            out[n] = (_FNV_OFFSET ^ np.uint64(cp)) * _FNV_PRIME
+            n += 1
     if inword:
         out[n] = h
         n += 1
@@ -84,7 +95,7 @@ def _shingle_hashes(words, m, k, out):
 
 
 @nb.njit(cache=True, nogil=True)
-def _signatures(buf, offsets, k, seeds):
+def _signatures(buf, offsets, k, seeds, fold, kind):
     n = len(offsets) - 1
     perms = len(seeds)
     out = np.full((n, perms), np.uint32(0xFFFFFFFF), dtype=np.uint32)
@@ -94,7 +105,7 @@ def _signatures(buf, offsets, k, seeds):
     words = np.empty(maxlen, dtype=np.uint64)
     xs = np.empty(maxlen, dtype=np.uint32)
     for d in range(n):
-        m = _word_hashes(buf, offsets[d], offsets[d + 1], words)
+        m = _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, words)
         cnt = _shingle_hashes(words, m, k, xs)
         for j in range(perms):
             sd = seeds[j]
@@ -113,7 +124,7 @@ def _signatures(buf, offsets, k, seeds):
 
 
 @nb.njit(cache=True, nogil=True)
-def _shingle_sets(buf, offsets, k):
+def _shingle_sets(buf, offsets, k, fold, kind):
     """All shingle hashes of every text, flat, with per-text offsets (exact Jaccard checks and benchmarks)."""
     n = len(offsets) - 1
     total = offsets[n] - offsets[0] + n
@@ -122,9 +133,21 @@ def _shingle_sets(buf, offsets, k):
     words = np.empty(max(1, offsets[n] - offsets[0] + 1), dtype=np.uint64)
     pos = 0
     for d in range(n):
-        m = _word_hashes(buf, offsets[d], offsets[d + 1], words)
+        m = _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, words)
         cnt = _shingle_hashes(words, m, k, flat[pos:])
         pos += cnt
+        starts[d + 1] = pos
+    return flat[:pos], starts
+
+
+@nb.njit(cache=True, nogil=True)
+def _token_streams(buf, offsets, fold, kind):
+    n = len(offsets) - 1
+    flat = np.empty(max(1, offsets[n] - offsets[0]), dtype=np.uint64)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    pos = 0
+    for d in range(n):
+        pos += _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, flat[pos:])
         starts[d + 1] = pos
     return flat[:pos], starts
 
@@ -146,14 +169,21 @@ def utf8_buffer(texts: pl.Series | list[str]) -> tuple[np.ndarray, np.ndarray]:
 def minhash_signatures(texts: pl.Series | list[str], num_perm: int = 112, ngram: int = 5, seed: int = 1) -> np.ndarray:
     """(n, num_perm) uint32 signatures; a row of all 0xFFFFFFFF means the text had no words."""
     data, offsets = utf8_buffer(texts)
-    return _signatures(data, offsets, ngram, permutation_seeds(num_perm, seed))
+    return _signatures(data, offsets, ngram, permutation_seeds(num_perm, seed), *token_tables())
 
 
 def shingle_sets(texts: pl.Series | list[str], ngram: int = 5) -> list[np.ndarray]:
     """Distinct shingle hashes per text, the same shingles the signatures summarise."""
     data, offsets = utf8_buffer(texts)
-    flat, starts = _shingle_sets(data, offsets, ngram)
+    flat, starts = _shingle_sets(data, offsets, ngram, *token_tables())
     return [np.unique(flat[starts[i] : starts[i + 1]]) for i in range(len(starts) - 1)]
+
+
+def token_hashes(texts: pl.Series | list[str]) -> list[np.ndarray]:
+    """uint64 hash of each token of each text, in order (``curation.text.dedup_tokens``; decontamination's n-grams)."""
+    data, offsets = utf8_buffer(texts)
+    flat, starts = _token_streams(data, offsets, *token_tables())
+    return [flat[starts[i] : starts[i + 1]] for i in range(len(starts) - 1)]
 
 
 def is_empty(signatures: np.ndarray) -> np.ndarray:

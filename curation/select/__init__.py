@@ -90,6 +90,7 @@ def select(pool: Pool, budget: str | int | float | Budget, strategy: str, target
         "tokens_selected": spent if tokens is not None else None,
         "tokens_pool": sum(tokens) if tokens is not None else None,
         "target_size": len(target) if target is not None else None,
+        "note": None if rows else budget.empty_reason(len(pool), smallest if tokens else None),
         "skipped_by_group_cap": capped, "group_cap": cap, "params": asdict(params),
         "seconds": round(time.perf_counter() - start, 3),
     }

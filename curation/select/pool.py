@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from curation.readers import ReaderConfig, _lines, expand_inputs, read_documents
+from curation.readers import ReaderConfig, _lines, expand_inputs, format_of, load_json_array, read_documents
 
 # response field -> how to build the prompt from the remaining fields
 SHAPES = [
@@ -74,8 +74,8 @@ class Pool:
 
 
 def _first_record(path: Path) -> dict:
-    if path.suffix == ".json":
-        data = orjson.loads(path.read_bytes())
+    if format_of(path) == "json":
+        data = load_json_array(path)
         return data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
     for _, raw in _lines(path, lambda *q: None):
         try:
@@ -99,10 +99,11 @@ def load_pool(paths: list[str | Path], text_field: str | None = None) -> Pool:
     """Reads every record; ``text_field`` overrides shape detection (plain documents in that field)."""
     pool = Pool()
     for path in expand_inputs(paths):
-        sample = _first_record(path) if text_field is None and path.suffix != ".txt" else {}
-        if text_field is None and path.suffix != ".txt" and "conversations" in sample:
+        plain_text = format_of(path) == "txt"
+        sample = _first_record(path) if text_field is None and not plain_text else {}
+        if text_field is None and not plain_text and "conversations" in sample:
             shape = ("conversations", None)
-        elif text_field is not None or path.suffix == ".txt":
+        elif text_field is not None or plain_text:
             shape = (text_field or "text", lambda m: "")
         else:
             shape = next((s for s in SHAPES if s[0] in sample), ("text", lambda m: ""))
@@ -135,8 +136,8 @@ def load_pool(paths: list[str | Path], text_field: str | None = None) -> Pool:
 
 
 def _json_records(path: Path, quarantine):
-    if path.suffix == ".json":
-        for i, record in enumerate(orjson.loads(path.read_bytes()), start=1):
+    if format_of(path) == "json":
+        for i, record in enumerate(load_json_array(path), start=1):
             if isinstance(record, dict):
                 yield str(path), i, record
             else:

@@ -18,6 +18,8 @@ def render_markdown(summary: dict, rows: list[dict], manifest: str) -> str:
         + (f" items, {summary['tokens_selected']:,} of {summary['tokens_pool']:,} pool tokens"
            if summary.get("tokens_selected") is not None else " items"),
     ]
+    if summary.get("note"):
+        lines += ["", f"**Note: {summary['note']}**", ""]
     if summary.get("target_size"):
         lines.append(f"- target examples: {summary['target_size']:,}")
     if summary.get("group_cap"):

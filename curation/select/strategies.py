@@ -7,24 +7,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import ConfigDict, Field, field_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from curation.config_types import Fraction, PositiveInt, named_in_errors
 from curation.select.pool import Pool
 
 Pick = tuple[int, float, str]
 
 
-@dataclass
+@named_in_errors
+@pydantic_dataclass(config=ConfigDict(extra="forbid"))
 class SelectParams:
-    deita_threshold: float = 0.9      # DEITA: keep only if cosine to every kept item <= this
-    deita_score: str = "ifd"          # what DEITA ranks by first: ifd | quality | length
-    semdedup_eps: float = 0.07        # SemDeDup: duplicates have cosine > 1 - eps within a k-means cluster
-    semdedup_clusters: int | None = None
+    """Strategy settings, validated on construction (CLI, Python and the Prefect UI form share the ranges)."""
+
+    deita_threshold: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.9  # DEITA: keep only if cosine to every kept item <= this
+    deita_score: Literal["ifd", "quality", "length"] = "ifd"  # what DEITA ranks by first
+    semdedup_eps: Fraction = 0.07     # SemDeDup: duplicates have cosine > 1 - eps within a k-means cluster
+    semdedup_clusters: PositiveInt | None = None
     quality_model: str | None = None  # fastText model from `winnow train-quality` (quality, deita_score=quality)
-    dsir_buckets: int = 10_000
+    dsir_buckets: PositiveInt = 10_000
     balance_by: str | None = None     # metadata field (or url_domain) to cap per group
-    max_per_group: float | None = None  # cap: a count (>= 1) or a fraction of the budget (< 1)
+    max_per_group: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None  # cap: a count (>= 1) or a fraction of the budget (< 1)
+
+    @field_validator("max_per_group")
+    @classmethod
+    def _whole_count(cls, value: float | None) -> float | None:
+        if value is not None and value > 1 and value != int(value):
+            raise ValueError(f"a cap of {value:g}: a count must be a whole number (or a fraction of the budget < 1)")
+        return value
 
 
 @dataclass

@@ -1,12 +1,18 @@
-"""Eval decontamination: documents sharing a word 13-gram with an evaluation set are removed, with the match.
+"""Eval decontamination: documents sharing a 13-gram of tokens with an evaluation set are removed, with the match.
 
-The eval side is an index of 13-gram hashes (sorted numpy array, 8 bytes a gram) built once per process from
-JSONL files; fields may be dotted paths (``doc.query`` in OLMES request files). Eval texts shorter than
-``ngram`` words count as one gram when they have at least ``min_eval_words`` words (else they would be invisible).
+Tokens are the dedup tokens (``curation.text.dedup_tokens``): folded words, and single characters in scripts
+written without spaces, so a Chinese, Japanese or Thai eval item is matched by 13 consecutive characters
+(a Traditional-script copy of a Simplified item too). The eval side is an index of gram hashes (sorted numpy
+array, 8 bytes a gram) built once per process from JSONL files; fields may be dotted paths (``doc.query`` in
+OLMES request files). An eval text shorter than ``ngram`` tokens but of at least ``min_eval_words`` tokens is
+one gram of its whole (normalized) token sequence, and documents are searched for runs of that length too, so a
+12-word question is found alone or inside a paragraph (dolma#174). Eval texts of fewer than ``min_eval_words``
+tokens are not checked (too short to be evidence); how many is logged.
 """
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,13 +20,12 @@ from typing import Literal
 import numpy as np
 import orjson
 import polars as pl
-import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from curation.config_types import PositiveInt
 from curation.readers import InputError, _lines
 from curation.steps.base import Step, StepConfig, split_by_reason
-from curation.text import ALNUM_WORD_RE
+from curation.dedup.signatures import token_hashes
 
 
 class EvalSource(BaseModel):
@@ -44,11 +49,21 @@ def _get(record: dict, dotted: str):
     return record
 
 
-def _grams(text: str, n: int, min_words: int) -> list[int]:
-    words = ALNUM_WORD_RE.findall(text.lower())
-    if len(words) < n:
-        return [xxhash.xxh3_64_intdigest(" ".join(words).encode())] if len(words) >= min_words else []
-    return [xxhash.xxh3_64_intdigest(" ".join(words[i : i + n]).encode()) for i in range(len(words) - n + 1)]
+log = logging.getLogger(__name__)
+
+
+def gram_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
+    """uint64 hash of every run of ``n`` consecutive token hashes (the length is hashed in, so a 12-token run
+    never equals a 13-token one); empty when there are fewer than ``n`` tokens."""
+    m = len(tokens) - n + 1
+    if m <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    h = np.full(m, n, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for t in range(n):
+        h = h * np.uint64(0x100000001B3) + tokens[t : t + m]
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)  # splitmix64 finaliser
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
 
 
 def _eval_records(path: Path):
@@ -66,9 +81,13 @@ def _eval_records(path: Path):
 
 
 @lru_cache(maxsize=4)
-def eval_index(config: DecontaminateConfig) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(sorted gram hashes, label index per hash, labels ``file:id``)."""
-    hashes, owners, labels = [], [], []
+def eval_index(config: DecontaminateConfig) -> tuple[np.ndarray, np.ndarray, list[str], tuple[int, ...]]:
+    """(sorted gram hashes, label index per hash, labels ``file:id``, gram lengths to search documents for).
+
+    An item of at least ``ngram`` tokens gives its ``ngram``-grams; a shorter one of at least ``min_eval_words``
+    tokens gives one gram of all its tokens, and its length joins the lengths searched.
+    """
+    texts, label_of, labels = [], [], []
     seen: dict[str, int] = {}
     for source in config.evals:
         path = Path(source.path)
@@ -80,12 +99,25 @@ def eval_index(config: DecontaminateConfig) -> tuple[np.ndarray, np.ndarray, lis
             if label not in seen:
                 seen[label] = len(labels)
                 labels.append(label)
-            grams = _grams(text, config.ngram, config.min_eval_words)
-            hashes.extend(grams)
-            owners.extend([seen[label]] * len(grams))
-    h = np.array(hashes, dtype=np.uint64)
+            texts.append(text)
+            label_of.append(seen[label])
+    hashes, owners, lengths, too_short = [], [], {config.ngram}, 0
+    for tokens, owner in zip(token_hashes(texts), label_of):
+        n = min(len(tokens), config.ngram)
+        if n < config.min_eval_words:
+            too_short += 1
+            continue
+        lengths.add(n)
+        grams = gram_hashes(tokens, n)
+        hashes.append(grams)
+        owners.append(np.full(len(grams), owner, dtype=np.int64))
+    if too_short:
+        log.warning("decontaminate: %d of %d eval items have fewer than min_eval_words = %d tokens and are not "
+                    "checked", too_short, len(texts), config.min_eval_words)
+    h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
     order = np.argsort(h, kind="stable")
-    return h[order], np.array(owners, dtype=np.int64)[order], labels
+    own = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    return h[order], own[order], labels, tuple(sorted(lengths))
 
 
 class Decontaminate(Step):
@@ -93,10 +125,10 @@ class Decontaminate(Step):
     config: DecontaminateConfig
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        index, owners, labels = eval_index(self.config)
+        index, owners, labels, lengths = eval_index(self.config)
         matches: list[str | None] = []
-        for text in batch["text"]:
-            grams = np.array(_grams(text, self.config.ngram, self.config.ngram), dtype=np.uint64)
+        for tokens in token_hashes(batch["text"]):
+            grams = np.concatenate([gram_hashes(tokens, n) for n in lengths])
             pos = np.searchsorted(index, grams)
             hit = (pos < len(index)) & (index[np.minimum(pos, len(index) - 1)] == grams) if len(index) else grams < 0
             matches.append(labels[owners[pos[hit][0]]] + f" ({int(hit.sum())} grams)" if hit.any() else None)

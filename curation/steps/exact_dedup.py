@@ -1,7 +1,8 @@
 """Exact dedup on xxh3 of the whitespace-normalised text; the first occurrence in input order is kept.
 
-Map: one (hash, row, id) per document, tagged with its hash partition. Reduce, partition by partition: within
-each hash, the earliest (shard, row) is the keeper. Memory is one partition's hashes, not the corpus.
+Map: one (hash, row, key) per document, tagged with its hash partition; the key is ``source`` (``file:line``),
+unique in a run even when ids repeat across input files. Reduce, partition by partition: within each hash, the
+earliest (shard, row) is the keeper, and ``duplicate_of`` is its key. Memory is one partition's hashes.
 """
 
 from __future__ import annotations
@@ -29,16 +30,17 @@ def _signed64(h: int) -> int:
 
 class ExactDedup(DropListStep):
     name = "exact_dedup"
+    version = "2"  # 2: duplicate_of is the keeper's source (file:line), which names one document; ids may repeat
     config: ExactDedupConfig
 
     def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:
-        hashes, ids = [], []
+        hashes, sources = [], []
         for batch in batches:
-            for doc_id, text in zip(batch["id"], batch["text"]):
+            for source, text in zip(batch["source"], batch["text"]):
                 key = dedup_key(text.lower() if self.config.lowercase else text)
                 hashes.append(_signed64(xxhash.xxh3_64_intdigest(key.encode("utf-8"))))
-                ids.append(doc_id)
-        frame = pl.DataFrame({"hash": hashes, "id": ids}, schema={"hash": pl.Int64, "id": pl.String}).with_row_index(
+                sources.append(source)
+        frame = pl.DataFrame({"hash": hashes, "key": sources}, schema={"hash": pl.Int64, "key": pl.String}).with_row_index(
             "row"
         ).with_columns(pl.col("row").cast(pl.Int64), (pl.col("hash") % ctx.partitions).cast(pl.Int32).alias("part"))
         atomic_write_parquet(ctx.work_dir / f"map-{ctx.key}.parquet", frame.sort("part"))
@@ -55,7 +57,7 @@ class ExactDedup(DropListStep):
                 .sort("shard", "row")
             )
             drops = frame.with_columns(
-                pl.col("id").first().over("hash").alias("duplicate_of"),
+                pl.col("key").first().over("hash").alias("duplicate_of"),
                 (pl.int_range(pl.len()).over("hash") > 0).alias("dup"),
             ).filter("dup")
             duplicates += drops.height

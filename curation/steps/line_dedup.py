@@ -4,10 +4,14 @@ Like datatrove's sentence dedup, but on lines (navigation bars, footers, mailing
 map writes each document's distinct line hashes, reduce counts documents per hash partition by partition,
 apply cuts the lines whose hash reached ``min_docs``. A document left with no text is removed
 (``boilerplate_only``) with its original text; kept documents get ``boilerplate_lines`` (lines cut).
+Lines are compared whole (stripped), so any script works; ``min_line_chars`` counts display columns (a wide
+character, Han, Kana, Hangul or full-width, counts 2, as in Unicode UAX #11), so a 5-character Chinese footer
+counts like a 10-letter English one.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,6 +32,11 @@ class LineDedupConfig(StepConfig):
     min_line_chars: WordCount = 10
 
 
+def line_width(line: str) -> int:
+    """Display columns of a line: East Asian Wide and Fullwidth characters count 2, others 1 (UAX #11)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
 def _line_hash(line: str) -> int:
     h = xxhash.xxh3_64_intdigest(line.encode("utf-8"))
     return h - (1 << 64) if h >= 1 << 63 else h
@@ -40,7 +49,11 @@ class LineDedup(GlobalStep):
     def _candidates(self, text: str) -> list[tuple[str, int | None]]:
         """Each line with its hash, or None for lines too short to count as boilerplate."""
         n = self.config.min_line_chars
-        return [(ln, _line_hash(ln.strip()) if len(ln.strip()) >= n else None) for ln in text.split("\n")]
+        out = []
+        for ln in text.split("\n"):
+            s = ln.strip()
+            out.append((ln, _line_hash(s) if len(s) >= n or line_width(s) >= n else None))
+        return out
 
     def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:
         hashes: list[int] = []

@@ -1,7 +1,8 @@
 """MinHash-LSH near-dedup, staged: signatures per shard, band buckets by partition, components, drop lists.
 
 Map (per shard): signatures (``sig-KEY.npy``), one row per (band, bucket) for documents with words
-(``bands-KEY.parquet``, sorted by partition), and ids/lengths (``docs-KEY.parquet``).
+(``bands-KEY.parquet``, sorted by partition), and document keys/lengths (``docs-KEY.parquet``; the key is
+``source``, unique in a run even when ids repeat across files, so ``duplicate_of`` names exactly one document).
 Reduce: per partition, documents sharing a (band, bucket) become star edges to the bucket's earliest member;
 edges are optionally verified (estimated Jaccard from signatures, or exact Jaccard on the texts); connected
 components (scipy) give clusters; each cluster keeps its first (or longest) document.
@@ -70,7 +71,7 @@ def datasketch_signatures(texts: list[str], num_perm: int, ngram: int, seed: int
 
 class MinHashDedup(DropListStep):
     name = "minhash"
-    version = SIGNATURE_VERSION
+    version = f"{SIGNATURE_VERSION}.k2"  # .k2: duplicate_of is the keeper's source (file:line), not its id
     config: MinHashConfig
 
     def signatures(self, texts: pl.Series) -> np.ndarray:
@@ -91,7 +92,7 @@ class MinHashDedup(DropListStep):
         sigs, ids, lengths = [], [], []
         for batch in batches:
             sigs.append(self.signatures(batch["text"]))
-            ids.extend(batch["id"].to_list())
+            ids.extend(batch["source"].to_list())
             lengths.append(batch["text"].str.len_chars().to_numpy())
         sig = np.concatenate(sigs) if sigs else np.zeros((0, c.num_perm), dtype=np.uint32)
         atomic_save_npy(ctx.work_dir / f"sig-{ctx.key}.npy", sig)
@@ -105,8 +106,8 @@ class MinHashDedup(DropListStep):
         }).with_columns((pl.col("bucket") % ctx.partitions).cast(pl.Int32).alias("part"))
         atomic_write_parquet(ctx.work_dir / f"bands-{ctx.key}.parquet", frame.sort("part", "band", "bucket"))
         atomic_write_parquet(ctx.work_dir / f"docs-{ctx.key}.parquet", pl.DataFrame(
-            {"id": ids, "length": np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)},
-            schema={"id": pl.String, "length": pl.Int64}))
+            {"key": ids, "length": np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)},
+            schema={"key": pl.String, "length": pl.Int64}))
         return {"documents": len(ids), "without_words": int(empty.sum()), "signature": self.signature_version()}
 
     def _candidate_edges(self, keys: list[str], work_dir: Path, partitions: int, offsets: np.ndarray):
@@ -169,7 +170,7 @@ class MinHashDedup(DropListStep):
         keeper = keepers(labels, lengths)
         drop = np.flatnonzero(keeper != np.arange(docs.height))
         shard_of = np.searchsorted(offsets, drop, side="right") - 1
-        ids = docs["id"]
+        ids = docs["key"]
         drops = pl.DataFrame({
             "shard": [keys[s] for s in shard_of], "row": drop - offsets[shard_of],
             "reason": ["near_duplicate"] * len(drop), "duplicate_of": ids.gather(keeper[drop]).to_list(),

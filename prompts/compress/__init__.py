@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import ConfigDict
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from curation.config_types import Fraction, PositiveInt, named_in_errors
 
 from prompts.compress.protect import split_protected, strip_markers
 from prompts.compress.token_level import choose, join, score_units, units_of
@@ -29,11 +35,14 @@ class CompressedPrompt:
     note: str = ""
 
 
-@dataclass
+@named_in_errors
+@pydantic_dataclass(config=ConfigDict(extra="forbid"))
 class CompressConfig:
-    max_fine_drop: float = 0.5     # coarse step drops items until the token step cuts at most this fraction
-    coarse_scorer: str = "embedding"  # embedding | perplexity (question-aware, needs a question)
-    segment_tokens: int = 256
+    """Validated on construction: the CLI, Python callers and the Prefect UI form share these ranges."""
+
+    max_fine_drop: Fraction = 0.5  # coarse step drops items until the token step cuts at most this fraction
+    coarse_scorer: Literal["embedding", "perplexity"] = "embedding"  # perplexity is question-aware, needs a question
+    segment_tokens: PositiveInt = 256
     protect_patterns: bool = True  # numbers, IDs, URLs, code (marked <keep> spans are always protected)
     separator: str = "\n\n"
 
@@ -58,6 +67,8 @@ def check_budget(rate: float | None, target_tokens: int | None) -> None:
         raise ValueError("give exactly one of rate (0 < rate <= 1) or target_tokens")
     if rate is not None and not 0 < rate <= 1:
         raise ValueError(f"rate {rate}: must be in (0, 1] (compressed / original tokens)")
+    if target_tokens is not None and (isinstance(target_tokens, bool) or target_tokens < 1):
+        raise ValueError(f"target_tokens {target_tokens}: must be a whole number >= 1")
 
 
 def compress(prompt, rate: float | None = None, target_tokens: int | None = None, config: CompressConfig | None = None,
