@@ -35,7 +35,8 @@ def test_bad_config_is_a_clear_error(tmp_path, capsys):
     cfg.write_text("steps:\n  - step: minhash\n    bands: 20\n    rows: 8\n")
     assert main(["curate", str(shared("web", "llamafactory_c4_demo.jsonl")), "--out", str(tmp_path / "o"),
                  "--config", str(cfg)]) == 2
-    assert "bands x rows = 160 exceeds num_perm = 112" in capsys.readouterr().err
+    assert capsys.readouterr().err == (f"winnow curate: error: {cfg}: steps[0] (minhash): bands x rows = 20 x 8 = 160 "
+                                       "exceeds num_perm = 112: must be bands x rows <= num_perm\n")
 
 
 @pytest.mark.usefixtures("prefect_harness")
