@@ -37,7 +37,7 @@ class CurationConfig(BaseModel):
     def load(cls, path: str | Path | None) -> CurationConfig:
         if path is None:
             return cls()
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8-sig")  # a BOM (Windows editors) is not part of the config
         try:
             data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
         except (json.JSONDecodeError, yaml.YAMLError) as exc:
