@@ -21,14 +21,15 @@ import pyarrow as pa
 
 from curation.rule_text import OPENERS, is_closer, sentence_terminals
 
-SPACE, SYMBOL, ALPHA, STERM, OPENER, TRAIL, LINEBREAK, DIGIT, UNSEGMENTED, CLOSER = 1, 2, 4, 8, 16, 32, 64, 128, 256, 512
+SPACE, SYMBOL, ALPHA, STERM, OPENER, TRAIL, LINEBREAK, DIGIT, UNSEGMENTED, CLOSER, LETTER, LOWER, UPPER = (
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 LINK_TRAIL = ".,;:!?)]}>\"'»”’"
 C4_END = ".?!\"'”’"
 C4_CLOSERS = "\"'”’)]"
 MAX_NGRAM = 16
 
 
-TABLES_VERSION = "2"
+TABLES_VERSION = "3"
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +97,12 @@ def _build_char_tables() -> tuple[np.ndarray, np.ndarray]:
             f |= UNSEGMENTED
         if is_closer(ch):
             f |= CLOSER
+        if cat[0] == "L":
+            f |= LETTER
+        if cat == "Ll":
+            f |= LOWER
+        if cat == "Lu":
+            f |= UPPER
         flags[cp] = f
     return flags, lower
 
@@ -254,8 +261,83 @@ def _is_link(cps, a, b, flags, has_at):
     return False
 
 
+@nb.njit(cache=True, inline="always")
+def _quote(c):
+    return c == 34 or c == 39 or c == 0x2018 or c == 0x2019 or c == 0x201C or c == 0x201D
+
+
 @nb.njit(cache=True)
-def _split_chunk(cps, a, b, flags, link, tok_s, tok_e, word_flag, nt):
+def _spacy_extra_tokens(cps, i, j, flags):
+    """``rule_text.spacy_extra_tokens`` on the core ``cps[i:j]``."""
+    extra = 0
+    p = i
+    while p < j:
+        c = cps[p]
+        if c == 46 and p + 1 < j and cps[p + 1] == 46:
+            while p < j and cps[p] == 46:
+                p += 1
+            extra += 2
+            continue
+        if c == 0x2026:
+            extra += 2
+            p += 1
+            continue
+        if p > i and p + 1 < j:
+            prev = cps[p - 1]
+            if c == 43 or c == 45 or c == 42 or c == 94:
+                nxt = cps[p + 1]
+                if 48 <= prev <= 57 and (48 <= nxt <= 57 or nxt == 45):
+                    extra += 2
+                    p += 1
+                    continue
+            if c == 46:
+                nxt = cps[p + 1]
+                if (flags[prev] & LOWER or _quote(prev)) and (flags[nxt] & UPPER or _quote(nxt)):
+                    extra += 2
+                    p += 1
+                    continue
+            if c == 44 and flags[prev] & LETTER and flags[cps[p + 1]] & LETTER:
+                extra += 2
+                p += 1
+                continue
+            if flags[prev] & LETTER or 48 <= prev <= 57:
+                if c == 45 or c == 0x2014 or c == 0x2013 or c == 126:
+                    q = p
+                    while q < j and cps[q] == c:
+                        q += 1
+                    run = q - p
+                    ok = (c == 45 and run <= 3) or (c == 0x2014 and run <= 2) or run == 1
+                    if ok and q < j and flags[cps[q]] & LETTER:
+                        extra += 2
+                        p = q
+                        continue
+                elif (c == 58 or c == 60 or c == 62 or c == 61 or c == 47) and flags[cps[p + 1]] & LETTER:
+                    extra += 2
+                    p += 1
+                    continue
+        p += 1
+    # contractions: one character, then n't / 's / 're / 've / 'll / 'd / 'm at the end (any case)
+    n = j - i
+    if n >= 2:
+        l1 = cps[j - 1] | 32 if cps[j - 1] < 128 else cps[j - 1]
+        if n >= 4 and l1 == 116 and _apos(cps[j - 2]) and (cps[j - 3] | 32) == 110:
+            extra += 1
+        elif n >= 3 and _apos(cps[j - 2]) and (l1 == 115 or l1 == 100 or l1 == 109):
+            extra += 1
+        elif n >= 4 and _apos(cps[j - 3]):
+            l2 = cps[j - 2] | 32 if cps[j - 2] < 128 else cps[j - 2]
+            if (l2 == 114 and l1 == 101) or (l2 == 118 and l1 == 101) or (l2 == 108 and l1 == 108):
+                extra += 1
+    return extra
+
+
+@nb.njit(cache=True, inline="always")
+def _apos(c):
+    return c == 39 or c == 0x2019
+
+
+@nb.njit(cache=True)
+def _split_chunk(cps, a, b, flags, link, tok_s, tok_e, word_flag, nt, extra):
     """``rule_text.split_chunk`` for a chunk with a non-symbol character: appends its tokens from index nt."""
     i = a
     while i < b and flags[cps[i]] & SYMBOL and (not link or flags[cps[i]] & OPENER):
@@ -284,6 +366,7 @@ def _split_chunk(cps, a, b, flags, link, tok_s, tok_e, word_flag, nt):
     tok_s[nt] = i
     tok_e[nt] = j
     word_flag[nt] = True
+    extra[0] += 0 if link else _spacy_extra_tokens(cps, i, j, flags)
     lo = tail0
     hi = tail0 + nt_tail - 1
     while lo < hi:
@@ -296,7 +379,9 @@ def _split_chunk(cps, a, b, flags, link, tok_s, tok_e, word_flag, nt):
 
 @nb.njit(cache=True)
 def _tokenize(cps, n, flags, tok_s, tok_e, word_flag):
-    """All tokens of ``cps[:n]``; returns (n_tokens, n_chunks, alpha_chunks); word_flag[t] marks words."""
+    """All tokens of ``cps[:n]``; returns (n_tokens, n_chunks, alpha_chunks, spaCy's extra in-word tokens);
+    word_flag[t] marks words."""
+    extra = np.zeros(1, dtype=np.int64)
     nt = 0
     n_chunks = 0
     alpha_chunks = 0
@@ -337,8 +422,8 @@ def _tokenize(cps, n, flags, tok_s, tok_e, word_flag):
             nt += 1
         else:
             link = maybe_link and _is_link(cps, a, i, flags, has_at)
-            nt = _split_chunk(cps, a, i, flags, link, tok_s, tok_e, word_flag, nt)
-    return nt, n_chunks, alpha_chunks
+            nt = _split_chunk(cps, a, i, flags, link, tok_s, tok_e, word_flag, nt, extra)
+    return nt, n_chunks, alpha_chunks, extra[0]
 
 
 @nb.njit(cache=True)
@@ -527,8 +612,8 @@ def _rule_stats(buf, offsets, flags, lower, bullets, stop_hashes, short_len, ns,
                 run = 0
         o[ELLIPSES] += run // 3
         # tokens and words
-        nt, o[N_CHUNKS], o[ALPHA_CHUNKS] = _tokenize(cps, n, flags, tok_s, tok_e, word_flag)
-        o[N_TOKENS] = nt
+        nt, o[N_CHUNKS], o[ALPHA_CHUNKS], extra = _tokenize(cps, n, flags, tok_s, tok_e, word_flag)
+        o[N_TOKENS] = nt + extra
         nw = 0
         stop_seen = np.uint64(0)
         for t in range(nt):

@@ -171,11 +171,27 @@ def duplicated_ngram_chars(words: list[str], n: int) -> int:
     return chars
 
 
+# Extra tokens spaCy's English tokenizer splits inside a word (its infixes: period runs, "…", arithmetic between
+# digits, "." between a lower- and an upper-case letter, "," between letters, hyphens and ":<>=/" before a letter)
+# and at its end (contractions: "do|n't", "it|'s"). They count only toward the number of tokens that FineWeb's
+# newline/token ratio divides by (its authors' code, datatrove, tokenizes with spaCy).
+INFIX_RE = regex.compile(
+    r"\.\.+|…|(?<=[0-9])[+\-*^](?=[0-9-])|(?<=[\p{Ll}\"'‘’“”])\.(?=[\p{Lu}\"'‘’“”])|(?<=\p{L}),(?=\p{L})"
+    r"|(?<=[\p{L}0-9])(?:---|--|-|——|—|–|~)(?=\p{L})|(?<=[\p{L}0-9])[:<>=/](?=\p{L})"
+)
+CONTRACTION_RE = regex.compile(r"(?i).(?:n['’]t|['’](?:s|re|ve|ll|d|m))$")
+
+
+def spacy_extra_tokens(core: str) -> int:
+    """Tokens spaCy adds inside a word's core (see ``INFIX_RE``)."""
+    return 2 * len(INFIX_RE.findall(core)) + (CONTRACTION_RE.search(core) is not None)
+
+
 @dataclass(frozen=True)
 class WordStats:
     """Token-level statistics for one text (the Gopher quality rule's inputs)."""
 
-    n_tokens: int  # all tokens, punctuation included (FineWeb's newline/word ratio divides by these)
+    n_tokens: int  # all tokens, punctuation and spaCy's in-word splits included (FineWeb's newline/token ratio)
     n_words: int  # tokens with a non-symbol character
     word_chars: int  # characters in those words
     n_chunks: int  # whitespace-separated strings
@@ -184,10 +200,17 @@ class WordStats:
 
 def word_stats(text: str) -> WordStats:
     chunks = text.split()
-    toks = [tok for chunk in chunks for tok in split_chunk(chunk)]
-    words = [t for t in toks if is_word(t)]
-    return WordStats(len(toks), len(words), sum(map(len, words)), len(chunks),
-                     sum(any(ch.isalpha() for ch in c) for c in chunks))
+    n_tokens = n_words = word_chars = 0
+    for chunk in chunks:
+        link = is_link(chunk)
+        for tok in split_chunk(chunk):
+            n_tokens += 1
+            if is_word(tok):
+                n_words += 1
+                word_chars += len(tok)
+                if not link:
+                    n_tokens += spacy_extra_tokens(tok)
+    return WordStats(n_tokens, n_words, word_chars, len(chunks), sum(any(ch.isalpha() for ch in c) for c in chunks))
 
 
 def words_of(text: str) -> list[str]:
