@@ -136,16 +136,33 @@ def _members(annotation: Any) -> list:
     return found
 
 
+def _item(annotation: Any, index: int) -> Any:
+    """The annotation of item ``index`` in ``tuple[X, ...]``, ``tuple[A, B]``, ``list[X]`` (through Optional)."""
+    for t in (annotation, *typing.get_args(annotation)):
+        t = getattr(t, "__origin__", t) if typing.get_origin(t) is Annotated else t
+        args = typing.get_args(t)
+        if typing.get_origin(t) is tuple:
+            if len(args) == 2 and args[1] is Ellipsis:
+                return args[0]
+            return args[index] if index < len(args) else None
+        if typing.get_origin(t) is list:
+            return args[0]
+    return None
+
+
 def _resolve(model: Any, loc: tuple) -> tuple[list, str]:
     """(bounds of the field at ``loc``, readable path like ``steps[0] (minhash).ngram``)."""
-    path, metadata, candidates = "", [], [model] if model is not None else []
+    path, metadata, candidates, annotation = "", [], [model] if model is not None else [], None
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
+            if annotation is not None:  # an item's bounds, not its container's
+                annotation = _item(annotation, part)
+                metadata = _constraints(annotation) if annotation is not None else []
             continue
         tagged = [c for c in candidates if "step" in _fields(c) and _fields(c)["step"].default == part]
         if tagged:  # a discriminated union's tag: ``steps.0.minhash``
-            path, candidates = path + f" ({part})", tagged
+            path, candidates, annotation = path + f" ({part})", tagged, None
             continue
         owner = next((c for c in candidates if part in _fields(c)), None)
         if owner is None:
@@ -155,7 +172,7 @@ def _resolve(model: Any, loc: tuple) -> tuple[list, str]:
         info = _fields(owner)[part]
         path += ("." if path else "") + str(part)
         metadata = list(info.metadata) + _constraints(info.annotation)
-        candidates = _members(info.annotation)
+        candidates, annotation = _members(info.annotation), info.annotation
     return metadata, path
 
 def _message(error: dict, metadata: list) -> str:

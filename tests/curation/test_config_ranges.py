@@ -56,6 +56,15 @@ def test_case_configs_are_refused_naming_field_value_and_range(case, field, valu
     ({"step": "quality", "model_path": "m.bin", "top_percentile": 0},
      "cfg.yaml: steps[0] (quality).top_percentile = 0: must be in (0, 100]"),
     ({"step": "minhash", "ngramm": 3}, "cfg.yaml: steps[0] (minhash).ngramm = 3: unknown field (check its spelling)"),
+    # the heuristic filters use the same types; an item of a tuple gets its own range, not its container's
+    ({"step": "gopher_repetition", "top_n_grams": [[0, 0.2]]},
+     "cfg.yaml: steps[0] (gopher_repetition).top_n_grams[0][0] = 0: must be >= 1"),
+    ({"step": "gopher_repetition", "dup_n_grams": [[5, 1.2]]},
+     "cfg.yaml: steps[0] (gopher_repetition).dup_n_grams[0][1] = 1.2: must be in [0, 1]"),
+    ({"step": "gopher_quality", "min_doc_words": 500, "max_doc_words": 50},
+     "cfg.yaml: steps[0] (gopher_quality): min_doc_words = 500 is greater than max_doc_words = 50: "
+     "must be min_doc_words <= max_doc_words"),
+    ({"step": "fineweb_quality", "short_line_thr": -1}, "cfg.yaml: steps[0] (fineweb_quality).short_line_thr = -1: must be in [0, 1]"),
 ])
 def test_step_values_out_of_range_are_refused(step, expected):
     assert _refused({"steps": [step]}) == expected
