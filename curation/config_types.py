@@ -63,6 +63,19 @@ def check_call(fn: Any, source: str | None = None, **values: Any) -> None:
         raise ConfigError("; ".join(problems))
 
 
+def count_arg(text: str) -> int:
+    """argparse ``type=`` for counts given on the command line (workers, epochs, seeds per arm): whole, >= 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be >= 1")
+    return value
+
+
 _DATACLASSES: dict[str, type] = {}
 
 

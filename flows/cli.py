@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from curation.config_types import count_arg
 from flows import cli_compress, cli_eval, cli_select, cli_tokenize
 
 OFFLINE_ENV = {
@@ -20,17 +21,6 @@ OFFLINE_ENV = {
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
-
-
-def _at_least_one(text: str) -> int:
-    """argparse type for counts of workers, epochs, demos: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: must be >= 1")
-    return value
 
 
 def _add_curate(sub: argparse._SubParsersAction) -> None:
@@ -76,7 +66,7 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strict", action="store_true",
                    help="fail (exit 1) when a drop alarm fires, after writing the report")
     scale = p.add_mutually_exclusive_group()
-    scale.add_argument("--workers", type=_at_least_one, metavar="N",
+    scale.add_argument("--workers", type=count_arg, metavar="N",
                        help="run the per-shard tasks on a local Dask cluster of N worker processes")
     scale.add_argument("--scheduler", metavar="ADDRESS", help="run them on an existing Dask scheduler (tcp://host:port)")
 
@@ -98,7 +88,7 @@ def _add_train_quality(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="where model.bin and the report go")
     p.add_argument("--positive-field", default="text", metavar="NAME", help="text field of positive records (.txt: ignored)")
     p.add_argument("--negative-field", default="text", metavar="NAME", help="text field of negative records")
-    p.add_argument("--epoch", type=int, default=5, help="training epochs (default: 5)")
+    p.add_argument("--epoch", type=count_arg, default=5, help="training epochs (default: 5)")
     p.add_argument("--seed", type=int, default=0, help="seed for fastText and the split (default: 0)")
     p.add_argument("--no-balance", action="store_true", help="keep class sizes as they are (default: downsample)")
 

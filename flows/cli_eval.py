@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from curation.config_types import count_arg
+
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     e = sub.add_parser(
@@ -25,7 +27,7 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
                    help="curate SHARDs into RUN_DIR with this YAML/JSON config first (the whole story in one command; "
                         "finished units are reused on rerun)")
     e.add_argument("--out", default="runs/eval", metavar="DIR", help="where reports and checkpoints go")
-    e.add_argument("--token-budget", type=int, default=20_000, help="training tokens per run (default: 20000)")
+    e.add_argument("--token-budget", type=count_arg, default=20_000, help="training tokens per run (default: 20000)")
     e.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds per arm (default: 0 1 2)")
     e.add_argument("--backend", choices=["transformers", "vllm", "vllm-server"], default="transformers",
                    help="serving backend: transformers; vllm = vLLM's offline engine; vllm-server = `vllm serve` "
@@ -33,7 +35,7 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     e.add_argument("--slo", nargs="+", metavar="METRIC=SECONDS", default=[],
                    help="service-level objectives for goodput, e.g. ttft_s=0.5 tpot_s=0.05 (metrics: ttft_s, tpot_s, "
                         "e2e_s)")
-    e.add_argument("--concurrency", type=int, default=2, help="requests per burst in the serving benchmark (default: 2)")
+    e.add_argument("--concurrency", type=count_arg, default=2, help="requests per burst in the serving benchmark (default: 2)")
     c = sub.add_parser(
         "compare", formatter_class=formatter, help="compare two eval reports: deltas, intervals, verdicts",
         description=("Print a side-by-side of eval reports A and B (directories or eval_report.json) with the delta\n"

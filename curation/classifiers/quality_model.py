@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import xxhash
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from curation.config_types import PositiveInt, Seed, WordCount, named_in_errors
 from curation.readers import ReaderConfig, read_documents
 from curation.text import WORD_RE
 
@@ -28,19 +32,20 @@ def prepare(text: str, max_tokens: int = 2000) -> str:
     return " ".join(WORD_RE.findall(text.lower())[:max_tokens])
 
 
-@dataclass
+@named_in_errors
+@pydantic_dataclass(config=ConfigDict(extra="forbid"))
 class QualityTrainingConfig:
     positive_field: str = "text"
     negative_field: str = "text"
-    min_words: int = 10
-    holdout_fraction: float = 0.2
+    min_words: WordCount = 10
+    holdout_fraction: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.2  # both sides need documents
     balance: bool = True
-    epoch: int = 5
-    lr: float = 0.1
-    dim: int = 64
-    word_ngrams: int = 2
-    min_count: int = 2
-    seed: int = 0
+    epoch: PositiveInt = 5
+    lr: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 0.1
+    dim: PositiveInt = 64
+    word_ngrams: PositiveInt = 2
+    min_count: PositiveInt = 2
+    seed: Seed = 0
     positive: list[str] = field(default_factory=list)
     negative: list[str] = field(default_factory=list)
 

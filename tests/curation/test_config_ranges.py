@@ -192,3 +192,32 @@ def test_select_and_compress_settings_are_ranged():
     for rate, tokens in [(math.nan, None), (0.0, None), (1.5, None), (None, 0), (None, -3)]:
         with pytest.raises(ValueError, match="rate|target_tokens"):
             check_budget(rate, tokens)
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["curate", "in.jsonl", "--out", "o", "--workers", "0"], "argument --workers: 0: must be >= 1"),
+    (["train-quality", "--positive", "p", "--negative", "n", "--out", "o", "--epoch", "0"],
+     "argument --epoch: 0: must be >= 1"),
+    (["eval", "--raw", "r", "--curated", "c", "--token-budget", "-5"], "argument --token-budget: -5: must be >= 1"),
+    (["eval", "--raw", "r", "--curated", "c", "--concurrency", "two"], "argument --concurrency: 'two' is not a whole number"),
+])
+def test_cli_counts_are_checked_by_argparse(capsys, argv, expected):
+    from flows.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"error: {expected}")
+
+
+def test_quality_training_settings_are_ranged():
+    from pydantic import ValidationError
+
+    from curation.classifiers.quality_model import QualityTrainingConfig
+    from curation.config_types import describe
+
+    for kwargs, expected in [({"holdout_fraction": 1.0}, "holdout_fraction = 1.0: must be in (0, 1)"),
+                             ({"lr": 0}, "lr = 0: must be > 0"), ({"word_ngrams": 0}, "word_ngrams = 0: must be >= 1")]:
+        with pytest.raises(ValidationError) as info:
+            QualityTrainingConfig(**kwargs)
+        assert describe(info.value) == expected
