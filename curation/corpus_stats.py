@@ -2,7 +2,8 @@
 
 Read from the exported ``kept/`` and ``removed/NN-step/`` files once a run has written them (so the figures
 describe exactly what is on disk). Domains come from each document's ``metadata.url`` (the WARC reader's
-``WARC-Target-URI``, or a ``url`` field of JSONL/Parquet input); documents without one count as ``(no url)``.
+``WARC-Target-URI``, or a ``url`` field of JSONL/Parquet input, or a nested ``metadata.url`` as Dolma writes);
+documents without one count as ``(no url)``, and a corpus with no URL at all gets no domain table.
 
 Tokens: kept documents carry ``n_tokens`` when the run has a ``tokenize`` step; removed documents are counted
 with the same tokenizer here, on the text they held when removed (the HTML for pages removed before
@@ -41,7 +42,11 @@ def _domain(row: dict) -> str:
     meta = row.get("metadata")
     if isinstance(meta, str):
         meta = orjson.loads(meta) if meta else {}
-    url = meta.get("url") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        return NO_URL
+    url = meta.get("url")
+    if url is None and isinstance(meta.get("metadata"), dict):  # Dolma/FineWeb files nest it: metadata.url
+        url = meta["metadata"].get("url")
     return (domain_of(url) if isinstance(url, str) else None) or NO_URL
 
 
@@ -87,7 +92,7 @@ def corpus_stats(run_dir: str | Path, config: dict, top: int = 20) -> dict:
     all_domains = docs["kept"] + docs["removed"]
     order = sorted(all_domains, key=lambda d: (-docs["kept"][d], -all_domains[d], d))
     rows = []
-    for d in order[:top]:
+    for d in order[:top] if set(all_domains) - {NO_URL} else []:  # no table for corpora without URLs
         row = {"domain": d, "kept": docs["kept"][d], "removed": docs["removed"][d]}
         if tokenizer is not None:
             row |= {"tokens_kept": tokens["kept"][d], "tokens_removed": tokens["removed"][d]}
