@@ -495,11 +495,10 @@ def _ngram_stats(wh, wl, nw, ns, want_top, want_dup, top_out, dup_out):
                 if counts[slots[i]] > top:
                     top = counts[slots[i]]
             if top >= 2:
-                best = 0
                 for i in range(m):
-                    if counts[slots[i]] == top and gc[i] * top > best:
-                        best = gc[i] * top
-                top_out[q] = best
+                    if counts[slots[i]] == top:
+                        top_out[q] = gc[i] * top
+                        break
         if want_dup[q]:
             seen = _table(m)
             dup = 0
@@ -874,8 +873,7 @@ def _c4(buf, offsets, flags, lower, opts, lorem, javascript, policies, edit, nee
                 if ln == 0:
                     continue
                 last = line[ln - 1]
-                if not (last == 46 or last == 63 or last == 33 or last == 34 or last == 39 or last == 0x201D
-                        or last == 0x2019):
+                if not (last == 46 or last == 63 or last == 33 or last == 34 or last == 0x201D):
                     continue
                 if ln >= 3 and line[ln - 1] == 46 and line[ln - 2] == 46 and line[ln - 3] == 46:
                     continue

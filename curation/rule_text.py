@@ -141,19 +141,14 @@ def top_ngram_chars(words: list[str], n: int) -> int:
     """Characters in all occurrences of the most frequent n-gram, or 0 when no n-gram occurs twice.
 
     Gopher's "fraction of characters contained within the most frequent n-gram" is a repetition measure: an n-gram
-    seen once repeats nothing (datatrove counts it anyway). Among n-grams equally frequent, the longest counts.
+    seen once repeats nothing (datatrove counts it anyway). Among n-grams equally frequent, the first seen counts
+    (the paper does not say; datatrove does this).
     """
     counts = Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
-    best = 0
     if not counts:
         return 0
-    top = max(counts.values())
-    if top < 2:
-        return 0
-    for gram, count in counts.items():
-        if count == top:
-            best = max(best, (sum(map(len, gram)) + n - 1) * count)
-    return best
+    gram, top = counts.most_common(1)[0]
+    return (sum(map(len, gram)) + n - 1) * top if top >= 2 else 0
 
 
 def duplicated_ngram_chars(words: list[str], n: int) -> int:

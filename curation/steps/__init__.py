@@ -49,7 +49,9 @@ def build_step(config: StepConfig) -> Step:
 def default_steps() -> list[StepConfig]:
     """FineWeb's order: cheap exact dedup first, filters, then near-dedup on what survived.
 
-    C4 runs without its terminal-punctuation line rule, as FineWeb does (the rule strips too much web text).
+    C4 runs as FineWeb ran it (datatrove's C4QualityFilter(filter_no_terminal_punct=False) with datatrove's
+    defaults): without the terminal-punctuation line rule (it strips too much web text), at least 5 sentences per
+    page and 3 words per line (the C4 paper's own numbers, the class defaults, are 3 and 5).
     """
     return [
         NormalizeConfig(),
@@ -57,7 +59,7 @@ def default_steps() -> list[StepConfig]:
         LanguageIdConfig(),
         GopherRepetitionConfig(),
         GopherQualityConfig(),
-        C4QualityConfig(filter_no_terminal_punct=False),
+        C4QualityConfig(filter_no_terminal_punct=False, min_num_sentences=5, min_words_per_line=3),
         FineWebQualityConfig(),
         MinHashConfig(),
     ]

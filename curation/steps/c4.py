@@ -3,8 +3,8 @@ page rules.
 
 Per line (``str.splitlines``, as the reference): strip; drop it if a word is over 1,000 characters; remove
 Wikipedia citation marks; keep only lines ending in a terminal punctuation mark (period, exclamation or question
-mark, end quotation mark; an ellipsis is not one) with at least 3 words; drop lines naming JavaScript or a
-cookie/terms policy. Per page: "lorem ipsum" or a curly bracket in a kept line drops it; fewer than 5 sentences in
+mark, end quotation mark; an ellipsis is not one) with at least 5 words; drop lines naming JavaScript or a
+cookie/terms policy. Per page: "lorem ipsum" or a curly bracket in a kept line drops it; fewer than 3 sentences in
 the kept lines drops it. The bad-words list is not applied (a download in datatrove, not shipped here).
 """
 
@@ -22,7 +22,9 @@ from curation.steps.base import StepConfig
 from curation.steps.heuristic import HeuristicFilter
 
 CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
-END_PUNCTUATION = (".", "?", "!", '"', "'", "”", "’")
+# "a period, exclamation mark, question mark, or end quotation mark" (the reference code: . ? ! and the straight
+# double quote; datatrove adds the apostrophe, which ends "students'" as often as a quotation)
+END_PUNCTUATION = (".", "?", "!", '"', "”")
 POLICY_SUBSTRINGS = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
 # As spaCy's sentencizer (which datatrove's C4 filter runs): a sentence ends at a terminal mark (., !, ?, 。 and
 # every other Unicode Sentence_Terminal) when, after closing quotes or brackets and at least one space, a character that
@@ -75,8 +77,10 @@ class C4QualityConfig(StepConfig):
     step: Literal["c4_quality"] = "c4_quality"
     remove_citations: bool = True
     filter_no_terminal_punct: bool = True
-    min_num_sentences: WordCount = 5
-    min_words_per_line: WordCount = 3
+    # the paper's numbers ("fewer than 3 sentences", "at least 5 words") and its code's; datatrove's defaults swap
+    # them (5 sentences, 3 words), and FineWeb ran those: curation.steps.default_steps() states FineWeb's setting
+    min_num_sentences: WordCount = 3
+    min_words_per_line: WordCount = 5
     max_word_length: int = Field(1000, ge=-1, description="-1: no limit")
     filter_lorem_ipsum: bool = True
     filter_javascript: bool = True
