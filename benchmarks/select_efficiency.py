@@ -94,7 +94,7 @@ def main() -> None:
 
     from curation.embed import Embedder
     from curation.select import SelectParams
-    from evals.data_efficiency import combine, run_cell, task_pool
+    from evals.data_efficiency import combine, run_cell, task_pool, versus
     from evals.tasks import load_task
 
     embedder = Embedder(show_progress=False)
@@ -131,19 +131,17 @@ def main() -> None:
         for strategy in args.strategies:
             for budget in args.budgets:
                 rows = [c for c in cells if (c["task"], c["strategy"], c["budget"]) == (name, strategy, budget)]
-                acc = combine([c["accuracy"] for c in rows], test_sizes[name])
+                acc = combine([c["accuracy"] for c in rows], test_sizes[name], [c["seed"] for c in rows])
                 summary.append({"task": name, "strategy": strategy, "budget": budget, "accuracy": acc})
     for s in summary:
         base = next(r for r in summary if (r["task"], r["budget"], r["strategy"]) == (s["task"], s["budget"], "random"))
-        delta = s["accuracy"]["mean"] - base["accuracy"]["mean"]
-        lo_gap = s["accuracy"]["ci95"][0] - base["accuracy"]["ci95"][1]
-        hi_gap = s["accuracy"]["ci95"][1] - base["accuracy"]["ci95"][0]
-        s["vs_random"] = {"delta": delta, "verdict": "better" if lo_gap > 0 else "worse" if hi_gap < 0 else "within noise"}
+        s["vs_random"] = versus(s["accuracy"], base["accuracy"])  # paired over the shared seeds
     result = {"benchmark": "select_efficiency", "classifier": "sklearn LogisticRegression(C=1) on all-MiniLM-L6-v2",
               "pool_size": args.pool_size, "target_size": 100, "strategies": args.strategies,
               "budgets": args.budgets, "seeds": args.seeds, "test_sizes": test_sizes,
-              "interval": "mean over seeds +- 1.96 sqrt(var_seeds / n_seeds + p(1-p) / n_test)",
-              "verdict": "better/worse when the 95% intervals do not overlap random's, else within noise",
+              "interval": "mean over seeds, Student-t interval (n_seeds - 1 df), evals.statistics.mean_ci",
+              "verdict": "paired t interval of (strategy - random) over the shared seeds; better/worse only when it "
+                         "excludes 0, else within noise (evals.data_efficiency.versus)",
               "strategy_seconds": timings, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
               "command": "python benchmarks/select_efficiency.py " + " ".join(sys.argv[1:]),
               "summary": summary, "cells": cells}

@@ -15,8 +15,8 @@ import numpy as np
 
 from curation.shared_data import shared_data_dir
 from curation.storage import file_hash
-from evals.metrics import mean_ci
 from evals.report import EvalReport, Metric, environment
+from evals.statistics import mean_ci, unigram_loss
 from evals.train import TrainConfig, is_holdout, read_texts, token_blocks, tokens_to_reach, train
 
 HELD_OUT = ("wikitext", "raw_heldout")
@@ -45,6 +45,7 @@ def prepare(raw: list[str], curated_run: str, cfg: TrainConfig, tokenizer, wikit
         },
         "held_out": {"wikitext": token_blocks([wiki], tokenizer, cfg.seq_len)[:eval_blocks],
                      "raw_heldout": token_blocks(held, tokenizer, cfg.seq_len)[:eval_blocks]},
+        "vocab_size": len(tokenizer),  # for the unigram baseline beside each held-out loss
         "documents": {"raw": len(raw_docs), "curated": len(cur_docs), "held_out": len(held),
                       "unreadable": {arm: len(lines) for arm, lines in skipped.items()}},
         # what each arm read, by content: a re-curation that keeps the same documents reuses the trained runs
@@ -53,18 +54,30 @@ def prepare(raw: list[str], curated_run: str, cfg: TrainConfig, tokenizer, wikit
     }
 
 
+def seed_metric(runs: list[dict], value, **fields) -> Metric:
+    """A seed mean with its t interval (n - 1 df) and the per-seed values keyed by seed, for paired compares."""
+    values = [float(value(r)) for r in runs]
+    s = mean_ci(values)
+    return Metric(mean=s["mean"], ci95=s["ci95"], stderr=s["stderr"], n=s["n"], values=values,
+                  keys=[str(r["config"]["seed"]) for r in runs], **fields)
+
+
 def arm_report(name: str, runs: list[dict], cfg: TrainConfig, data: dict, serving: dict | None,
                reference_loss: dict | None = None) -> EvalReport:
+    """The arm's eval report. Held-out losses carry the unigram baseline of the arm's own training tokens
+    (``statistics.unigram_loss``; ``data["vocab_size"]`` from ``prepare``). ``reference_loss``: the raw arm's final losses, for the
+    tokens-to-reach headline and the data MCR's performance term."""
     versions, hardware = environment()
     metrics = {}
+    train_targets, vocab_size = data["arms"][name][:, 1:], data.get("vocab_size")
     for h in HELD_OUT:
-        s = mean_ci([r["final"][h] for r in runs])
-        metrics[f"heldout_loss/{h}"] = Metric(mean=s["mean"], ci95=s["ci95"], stderr=s["stderr"], n=s["n"],
-                                               higher_is_better=False, unit="nats/token")
-    tps = mean_ci([r["tokens_per_s"] for r in runs])
-    metrics["train/tokens_per_s"] = Metric(mean=tps["mean"], ci95=tps["ci95"], stderr=tps["stderr"], n=tps["n"],
-                                           unit="tokens/s")
-    metrics["train/peak_rss_mb"] = Metric(mean=max(r["peak_rss_mb"] for r in runs), higher_is_better=False, unit="MB")
+        base = unigram_loss(train_targets, data["held_out"][h][:, 1:], vocab_size) if vocab_size else None
+        metrics[f"heldout_loss/{h}"] = seed_metric(runs, lambda r: r["final"][h], higher_is_better=False,
+                                                   unit="nats/token", baseline=base, baseline_name="unigram")
+    # EfficientLLM's training throughput: tokens over training time, evaluation excluded (evals.train)
+    metrics["train/tokens_per_s"] = seed_metric(runs, lambda r: r["tokens_per_s"], unit="tokens/s")
+    metrics["train/peak_rss_mb"] = Metric(mean=max(r["peak_rss_mb"] for r in runs), higher_is_better=False, unit="MB",
+                                          statistic="value")
     if reference_loss:
         for h, target in reference_loss.items():
             reached = [tokens_to_reach(r["evals"], h, target) for r in runs]
@@ -73,17 +86,23 @@ def arm_report(name: str, runs: list[dict], cfg: TrainConfig, data: dict, servin
                 mean=s["mean"], ci95=s["ci95"], stderr=s["stderr"], n=s["n"], higher_is_better=False, unit="tokens")
     for key, value in (serving or {}).get("metrics", {}).items():
         metrics[f"serving/{key}"] = Metric(**value)
-    tokens_in_arm = int(data["arms"][name].size)
-    metrics["data/tokens_available"] = Metric(mean=tokens_in_arm, unit="tokens")
-    # EfficientLLM's MCR for data: what curation keeps of the raw corpus (1.0 for the raw arm)
-    metrics["data/mcr_tokens_kept"] = Metric(mean=tokens_in_arm / int(data["arms"]["raw"].size), unit="fraction")
+    tokens_in_arm, raw_tokens = int(data["arms"][name].size), int(data["arms"]["raw"].size)
+    metrics["data/tokens_available"] = Metric(mean=tokens_in_arm, unit="tokens", statistic="value")
+    metrics["data/tokens_kept_fraction"] = Metric(mean=tokens_in_arm / raw_tokens, unit="fraction", statistic="value")
+    # EfficientLLM's MCR = (original size / compressed size) x (compressed performance / original performance);
+    # for data: raw tokens / arm tokens, times raw loss / arm loss (lower loss is better), per held-out set
+    for h in HELD_OUT:
+        ref = (reference_loss or {}).get(h) if name != "raw" else metrics[f"heldout_loss/{h}"].mean
+        if ref is not None:
+            mcr = raw_tokens / tokens_in_arm * ref / metrics[f"heldout_loss/{h}"].mean
+            metrics[f"data/mcr/{h}"] = Metric(mean=mcr, unit="x", statistic="value")
     return EvalReport(
         name=name, metrics=metrics, config=asdict(cfg), data=data["hashes"] | {"documents": data["documents"]},
         versions=versions, hardware=hardware,
         curves={f"{name} seed {r['config']['seed']} {h}": [{"x": e["tokens"], "y": e[h]} for e in r["evals"]]
                 for r in runs for h in HELD_OUT},
-        details={"runs": [{k: r[k] for k in ("config", "final", "wall_s", "tokens_per_s", "checkpoint", "epochs")}
-                          for r in runs],
+        details={"runs": [{k: r.get(k) for k in ("config", "final", "wall_s", "train_s", "eval_s", "tokens_per_s",
+                                                 "checkpoint", "epochs", "resources")} for r in runs],
                  "serving_backend": (serving or {}).get("backend"),
                  "serving_latencies": (serving or {}).get("latencies", {})})
 

@@ -6,12 +6,12 @@ split. A strategy earns its keep only if it beats random at the same budget, so 
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 
 from curation.select import Pool, SelectParams, select
+from evals.statistics import majority_baseline, mean_ci, paired_difference, verdict
 from evals.tasks import Task
 
 
@@ -45,13 +45,25 @@ def run_cell(task: Task, pool: Pool, target: Pool, labels: np.ndarray, pool_emb:
     acc = fit_and_score(pool_emb[idx], labels[idx], test_emb, y_test)
     return {"task": task.name, "strategy": strategy, "budget": budget, "seed": seed, "selected": len(idx),
             "classes_in_subset": int(len(np.unique(labels[idx]))), "accuracy": acc,
+            "majority_baseline": majority_baseline(y_test.tolist())["accuracy"],
             "seconds": round(time.perf_counter() - start, 3)}
 
 
-def combine(accuracies: list[float], n_test: int) -> dict:
-    """Mean over seeds; the interval adds the spread over seeds to the test set's own binomial noise."""
-    a = np.asarray(accuracies)
-    m = float(a.mean())
-    var = (a.var(ddof=1) / len(a) if len(a) > 1 else 0.0) + m * (1 - m) / n_test
-    half = 1.96 * math.sqrt(var)
-    return {"mean": m, "ci95": [m - half, m + half], "seeds": len(a), "per_seed": [float(x) for x in a]}
+def combine(accuracies: list[float], n_test: int, seeds: list[int] | None = None) -> dict:
+    """Mean accuracy over seeds with a Student-t interval over the seeds (``statistics.mean_ci``).
+
+    The test set is the same for every strategy and seed, so its sampling noise is shared by the arms compared;
+    comparisons against random use ``statistics.paired_difference`` on ``per_seed`` (same seeds), not these
+    intervals. ``n_test`` is recorded so a reader can judge the test set's own noise."""
+    s = mean_ci(accuracies)
+    return {"mean": s["mean"], "ci95": s["ci95"], "seeds": s["n"], "n_test": n_test,
+            "per_seed": [float(x) for x in accuracies], **({"seed_ids": list(seeds)} if seeds is not None else {})}
+
+
+def versus(strategy: dict, baseline: dict, higher_is_better: bool = True) -> dict:
+    """A strategy's per-seed accuracies against the baseline's at the same seeds: paired t interval and verdict."""
+    keys_s = strategy.get("seed_ids") or list(range(len(strategy["per_seed"])))
+    keys_b = baseline.get("seed_ids") or list(range(len(baseline["per_seed"])))
+    d = paired_difference(dict(zip(keys_b, baseline["per_seed"])), dict(zip(keys_s, strategy["per_seed"])))
+    return {"delta": d["delta"], "ci95": d["ci"], "n": d["n"], "method": d["method"],
+            "verdict": verdict(d["ci"], higher_is_better)}

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from evals.lm_scoring import score_continuations
-from evals.metrics import mean_ci, proportion_ci
+from evals.statistics import majority_baseline, mean_ci, proportion_ci
 from evals.tasks import Task
 from prompts.demos import select_demos
 from prompts.templates import render
@@ -53,6 +53,8 @@ def run_condition(task: Task, queries: list[int], k: int, strategy: str, seed: i
     return {
         "task": task.name, "k": k, "strategy": strategy, "seed": seed, "n": len(records),
         "accuracy": proportion_ci(sum(r["correct"] for r in records), len(records)),
+        # the constant answer to beat: always the most frequent gold label (choice index) of these queries
+        "majority_baseline": majority_baseline([r["gold"] for r in records]),
         "gold_logprob_per_token": mean_ci([r["gold_logprob_per_token"] for r in records]),
         "mean_prompt_tokens": prompt_tokens / max(1, len(records)),
         "seconds": round(time.perf_counter() - start, 2), "records": records,

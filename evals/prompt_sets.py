@@ -20,7 +20,7 @@ import numpy as np
 
 from curation.shared_data import shared_data_dir
 from evals.lm_scoring import score_continuations
-from evals.metrics import mean_ci, proportion_ci
+from evals.statistics import majority_baseline, mean_ci, proportion_ci
 
 SETS = ("raw", "selected", "compressed")
 SHOTS = {"gsm8k": 8, "arc_easy": 5}
@@ -117,6 +117,7 @@ def quality(prompts: list[str], queries: list[Query], model, tokenizer) -> dict:
         gold_lp.append(means[q.gold] if multi else means[0])
         correct += multi and int(np.argmax(means)) == q.gold
     out = {"gold_logprob_per_token": mean_ci(gold_lp)}
-    if multi:
-        out["accuracy"] = proportion_ci(int(correct), len(queries))
+    if multi:  # beside accuracy, the constant answer's: always the most frequent gold choice
+        out["accuracy"] = proportion_ci(int(correct), len(queries)) | {
+            "majority_baseline": majority_baseline([q.gold for q in queries])["accuracy"]}
     return out

@@ -18,12 +18,23 @@ from curation.storage import atomic_write_text
 
 
 class Metric(BaseModel):
+    """One reported number. ``mean`` is the estimate (a seed mean, or the percentile named by ``statistic``);
+    ``values`` are the observations behind it (per seed, or per request; a request's inter-token gaps are one
+    inner list) so ``compare`` can difference two reports properly; ``keys`` name the seeds of ``values`` so
+    arms that ran the same seeds are compared paired. ``baseline`` is the trivial score to beat (unigram loss,
+    majority-class accuracy), printed beside the value."""
+
     mean: float | None
     ci95: list[float] | None = None
     stderr: float | None = None
     n: int | None = None
     higher_is_better: bool = True
     unit: str = ""
+    statistic: str = "mean"  # mean | p50 | p90 | p99 | value (one measurement: no interval)
+    values: list[float] | list[list[float]] | None = None
+    keys: list[str] | None = None
+    baseline: float | None = None
+    baseline_name: str | None = None
 
 
 class EvalReport(BaseModel):
@@ -77,17 +88,19 @@ def environment() -> tuple[dict, dict]:
 
 
 def fmt(m: Metric) -> str:
+    """``value [95% interval] unit``, and the trivial baseline beside it when the metric has one."""
     if m.mean is None:
         return "n/a"
     ci = f" [{m.ci95[0]:.4g}, {m.ci95[1]:.4g}]" if m.ci95 else ""
-    return f"{m.mean:.4g}{ci}{(' ' + m.unit) if m.unit else ''}"
+    base = f" ({m.baseline_name or 'baseline'} {m.baseline:.4g})" if m.baseline is not None else ""
+    return f"{m.mean:.4g}{ci}{(' ' + m.unit) if m.unit else ''}{base}"
 
 
 def render_markdown(r: EvalReport) -> str:
     lines = [f"# Eval report: {r.name}", "", f"- created: {r.created}",
              f"- versions: {', '.join(f'{k} {v}' for k, v in r.versions.items())}",
              f"- hardware: {r.hardware.get('gpu') or r.hardware.get('processor')} ({r.hardware.get('cpus')} CPUs)", "",
-             "| metric | value [95% interval] | better |", "| --- | --- | --- |"]
+             "| metric | value [95% interval] (trivial baseline) | better |", "| --- | --- | --- |"]
     for key, m in sorted(r.metrics.items()):
         lines.append(f"| {key} | {fmt(m)} | {'higher' if m.higher_is_better else 'lower'} |")
     if r.data:

@@ -1,9 +1,10 @@
 """Serving benchmark: a fixed prompt set at fixed concurrency, warm-ups first, output lengths verified.
 
 Metrics follow ``vllm bench serve``: TTFT (queueing included), TPOT, ITL, E2E latency at p50/p90/p99 and
-mean, request and output-token throughput; every one with a 95% interval (bootstrap over requests for
-percentiles, over bursts for throughputs). Memory of the serving process tree, and on a GPU NVML's memory,
-SM utilization and energy (``evals.resource_monitor``). Prefix caching is off in the vLLM backends and the
+mean, request and output-token throughput; each with a 95% interval from ``evals.statistics`` (bootstrap over
+requests for percentiles, t over requests for means, t over bursts for throughputs) and the per-request values
+behind it, so ``compare`` can difference two cells. Memory of the serving process tree, and on a GPU
+EfficientLLM's AMU, PCU and AEC (``evals.resource_monitor``). Prefix caching is off in the vLLM backends and the
 warm-ups share no text with the prompts, so no cell is served from an earlier one's cache.
 """
 
@@ -13,19 +14,29 @@ import time
 
 import numpy as np
 
-from evals.metrics import mean_ci, percentile_ci
 from evals.resource_monitor import ResourceMonitor
+from evals.statistics import mean_ci, percentile_ci
 
 LATENCIES = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
+PERCENTILES = (50, 90, 99)
 
 
-def latency_summary(values: list[float]) -> dict:
-    """Percentiles; a bootstrap interval for the median only (tails of a few dozen requests have no useful one)."""
-    x = [v for v in values if v is not None and np.isfinite(v)]
-    p50, mean = percentile_ci(x, 50), mean_ci(x)
-    tails = {f"p{q}": float(np.percentile(x, q)) if x else None for q in (90, 99)}
-    return {"p50": p50["value"], **tails, "p50_ci95": p50["ci95"], "mean": mean["mean"], "mean_ci95": mean["ci95"],
-            "n": len(x)}
+def per_request_means(values: list) -> list[float]:
+    """One number per request: inter-token gaps averaged within their request (the unit that is independent)."""
+    return [float(np.mean(v)) if isinstance(v, list) else v for v in values if not isinstance(v, list) or v]
+
+
+def latency_summary(values: list) -> dict:
+    """p50/p90/p99 with seeded bootstrap intervals over requests, and the mean with a t interval.
+
+    values: one float per request, or (inter-token latencies) one list of gaps per request, resampled together.
+    A tail percentile gets no interval when fewer than 5 observations lie beyond it (``statistics.TAIL_MIN``)."""
+    out = {}
+    for q in PERCENTILES:
+        p = percentile_ci(values, q)
+        out[f"p{q}"], out[f"p{q}_ci95"], out["n"] = p["value"], p["ci95"], p["n"]
+    mean = mean_ci(per_request_means(values))
+    return out | {"mean": mean["mean"], "mean_ci95": mean["ci95"], "requests": mean["n"]}
 
 
 def goodput(gens, wall_s: float, slo: dict[str, float]) -> dict:
@@ -54,18 +65,20 @@ def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int
     if wrong:
         raise RuntimeError(f"{len(wrong)} requests returned other than {max_tokens} tokens: {wrong[:5]}")
     per_request = {"ttft_s": [g.ttft_s for g in gens], "tpot_s": [g.tpot_s for g in gens],
-                   "itl_s": [x for g in gens for x in g.itl_s], "e2e_s": [g.e2e_s for g in gens]}
+                   "itl_s": [list(g.itl_s) for g in gens], "e2e_s": [g.e2e_s for g in gens]}
     return {
         "backend": getattr(backend, "name", type(backend).__name__), "requests": len(gens),
         "concurrency": concurrency, "max_tokens": max_tokens, "wall_s": wall,
         "mean_prompt_tokens": float(np.mean([g.prompt_tokens for g in gens])),
         **{k: latency_summary(v) for k, v in per_request.items()},
         "request_throughput": len(gens) / wall, "output_token_throughput": sum(g.output_tokens for g in gens) / wall,
-        "request_throughput_bursts": mean_ci([n / s for n, _, s in bursts]),
-        "output_token_throughput_bursts": mean_ci([t / s for _, t, s in bursts]),
+        **{f"{key}_bursts": mean_ci(v) | {"values": v} for key, v in (
+            ("request_throughput", [n / s for n, _, s in bursts]),
+            ("output_token_throughput", [t / s for _, t, s in bursts]))},
         **(goodput(gens, wall, slo) if slo else {}),
         "resources": monitor.summary(len(gens)),
-        "requests_rows": [{"prompt_tokens": g.prompt_tokens, "ttft_s": g.ttft_s, "e2e_s": g.e2e_s} for g in gens],
+        "requests_rows": [{"prompt_tokens": g.prompt_tokens, "ttft_s": g.ttft_s, "tpot_s": g.tpot_s, "e2e_s": g.e2e_s,
+                           "itl_s": list(g.itl_s)} for g in gens],
     }
 
 
@@ -73,20 +86,26 @@ def report_metrics(cell: dict) -> dict[str, dict]:
     """A cell as eval-report metrics (``evals.report.Metric`` fields), each with its interval where one exists."""
     out = {}
     seconds = {"higher_is_better": False, "unit": "s"}
+    rows = cell["requests_rows"]
     for key in LATENCIES:
         s = cell[key]
         base = key.removesuffix("_s")
-        out[f"{base}_p50_s"] = {"mean": s["p50"], "ci95": s["p50_ci95"], "n": s["n"], **seconds}
-        out[f"{base}_mean_s"] = {"mean": s["mean"], "ci95": s["mean_ci95"], "n": s["n"], **seconds}
-    out["e2e_p99_s"] = {"mean": cell["e2e_s"]["p99"], "n": cell["e2e_s"]["n"], **seconds}
+        values = [r[key] for r in rows if r.get(key) is not None]
+        for q in (50, 90, 99) if key in ("ttft_s", "e2e_s") else (50,):
+            out[f"{base}_p{q}_s"] = {"mean": s[f"p{q}"], "ci95": s[f"p{q}_ci95"], "n": s["n"], "statistic": f"p{q}",
+                                     "values": values, **seconds}
+        out[f"{base}_mean_s"] = {"mean": s["mean"], "ci95": s["mean_ci95"], "n": s["n"],
+                                 "values": per_request_means(values), **seconds}
     for key, unit in (("request_throughput", "requests/s"), ("output_token_throughput", "tokens/s")):
         b = cell[f"{key}_bursts"]
-        out[key] = {"mean": cell[key], "ci95": b["ci95"], "n": b["n"], "higher_is_better": True, "unit": unit}
+        out[key] = {"mean": cell[key], "ci95": b["ci95"], "n": b["n"], "values": b["values"], "higher_is_better": True,
+                    "unit": unit}
     if "goodput" in cell:
-        out["goodput"] = {"mean": cell["goodput"], "higher_is_better": True, "unit": "requests/s within SLO"}
+        out["goodput"] = {"mean": cell["goodput"], "higher_is_better": True, "unit": "requests/s within SLO",
+                          "statistic": "value"}
     res = cell["resources"]
-    out["peak_rss_mb"] = {"mean": res["peak_rss_mb"], "higher_is_better": False, "unit": "MB"}
-    for key, unit in (("amu", "fraction"), ("pcu", "fraction"), ("aec_j_per_request", "J")):
+    out["peak_rss_mb"] = {"mean": res["peak_rss_mb"], "higher_is_better": False, "unit": "MB", "statistic": "value"}
+    for key, unit in (("amu", "fraction of GPU memory"), ("pcu", "fraction of SM time"), ("aec_w", "W")):
         if res.get("gpu") and res["gpu"].get(key) is not None:
-            out[key] = {"mean": res["gpu"][key], "higher_is_better": False, "unit": unit}
+            out[key] = {"mean": res["gpu"][key], "higher_is_better": False, "unit": unit, "statistic": "value"}
     return out

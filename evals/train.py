@@ -85,9 +85,10 @@ def eval_loss(model, blocks: np.ndarray, batch_size: int = 16) -> float:
 
     model.eval()
     total, count = 0.0, 0
+    device = next(model.parameters()).device
     with torch.inference_mode():
         for i in range(0, len(blocks), batch_size):
-            x = torch.from_numpy(blocks[i: i + batch_size])
+            x = torch.from_numpy(blocks[i: i + batch_size]).to(device)
             out = model(input_ids=x[:, :-1])
             logp = torch.log_softmax(out.logits.float(), -1).gather(-1, x[:, 1:].unsqueeze(-1)).squeeze(-1)
             total -= float(logp.sum())
@@ -97,18 +98,24 @@ def eval_loss(model, blocks: np.ndarray, batch_size: int = 16) -> float:
 
 
 def train(train_blocks: np.ndarray, held_out: dict[str, np.ndarray], cfg: TrainConfig, out_dir: str | Path,
-          tokenizer, progress: bool = False, log_extra: dict | None = None) -> dict:
+          tokenizer, progress: bool = False, log_extra: dict | None = None, device: str = "cpu") -> dict:
     """Trains until ``token_budget`` tokens are seen (cycling the data if it is smaller) and saves the model.
 
+    ``tokens_per_s`` is EfficientLLM's training throughput (TT): training tokens over training time, with the
+    held-out evaluations' time excluded (``train_s``; ``eval_s`` is reported beside it, ``wall_s`` is both).
+    ``resources`` are the monitor's numbers over the same training-only window (AMU/PCU/AEC on a GPU).
+    device: "cpu" or "cuda" (the GPU suite); the same seed gives the same run on one device.
     ``log_extra`` (e.g. the data hashes a rerun checks before reusing the run) joins the result and train_log.json."""
     import torch
     from tqdm.auto import tqdm
+
+    from evals.resource_monitor import ResourceMonitor
 
     if not len(train_blocks):
         raise ValueError("no training data: the corpus is empty after tokenization")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = build_model(cfg, len(tokenizer))
+    model = build_model(cfg, len(tokenizer)).to(device)
     params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.1, betas=(0.9, 0.95))
     tokens_per_step = cfg.batch_size * cfg.seq_len
@@ -119,28 +126,39 @@ def train(train_blocks: np.ndarray, held_out: dict[str, np.ndarray], cfg: TrainC
     order = np.concatenate([rng.permutation(len(train_blocks)) for _ in range(math.ceil(steps * cfg.batch_size / len(train_blocks)))])
     curve, evals = [], []
     eval_every = max(1, (cfg.eval_every_tokens or cfg.token_budget // 10) // tokens_per_step)
-    start = time.perf_counter()
+    eval_s = 0.0
+    sync = torch.cuda.synchronize if str(device).startswith("cuda") else (lambda: None)
     model.train()
-    for step in tqdm(range(steps), desc="train", disable=not progress):
-        x = torch.from_numpy(train_blocks[order[step * cfg.batch_size: (step + 1) * cfg.batch_size]])
-        loss = _loss(model, x)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        tokens = (step + 1) * tokens_per_step
-        curve.append({"step": step + 1, "tokens": tokens, "loss": loss.item()})
-        if (step + 1) % eval_every == 0 or step + 1 == steps:
-            evals.append({"tokens": tokens, **{name: eval_loss(model, b) for name, b in held_out.items()}})
-    wall = time.perf_counter() - start
+    with ResourceMonitor() as monitor:
+        start = time.perf_counter()
+        for step in tqdm(range(steps), desc="train", disable=not progress):
+            x = torch.from_numpy(train_blocks[order[step * cfg.batch_size: (step + 1) * cfg.batch_size]]).to(device)
+            loss = _loss(model, x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            tokens = (step + 1) * tokens_per_step
+            curve.append({"step": step + 1, "tokens": tokens, "loss": loss.item()})
+            if (step + 1) % eval_every == 0 or step + 1 == steps:
+                sync()
+                with monitor.paused():
+                    t0 = time.perf_counter()
+                    evals.append({"tokens": tokens, **{name: eval_loss(model, b) for name, b in held_out.items()}})
+                    eval_s += time.perf_counter() - t0
+        sync()
+        wall = time.perf_counter() - start
+    model.to("cpu")
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     result = {
         "config": asdict(cfg), "parameters": params, "steps": steps, "tokens_seen": steps * tokens_per_step,
         "train_blocks": int(len(train_blocks)), "epochs": steps * cfg.batch_size / len(train_blocks),
-        "wall_s": wall, "tokens_per_s": steps * tokens_per_step / wall,
+        "wall_s": wall, "eval_s": eval_s, "train_s": wall - eval_s,
+        "tokens_per_s": steps * tokens_per_step / (wall - eval_s), "device": str(device),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "resources": monitor.summary(),
         "final": evals[-1], "evals": evals, "loss_curve": curve, "checkpoint": str(out.resolve()),
     } | (log_extra or {})
     (out / "train_log.json").write_text(json.dumps(result, indent=2) + "\n")

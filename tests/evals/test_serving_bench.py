@@ -5,7 +5,7 @@ import time
 import pytest
 
 from evals.backends import Generation
-from evals.metrics import percentile_ci
+from evals.statistics import percentile_ci
 from evals.resource_monitor import ResourceMonitor
 from evals.serving_bench import report_metrics, run_cell
 
@@ -72,3 +72,57 @@ def test_resource_monitor_sees_child_memory_and_says_why_no_gpu():
         assert s["gpu_reason"]
     else:  # on a GPU box: utilizations are fractions
         assert 0 <= s["gpu"]["amu"] <= 1 and 0 <= s["gpu"]["pcu"] <= 1
+
+
+class FakeNVML:
+    """NVML answering like a GPU: 40 of 80 GB used, SMs busy 50% of the time, 100 W (300 W while 'evaluating')."""
+
+    def __init__(self):
+        self.t0, self.mj, self.watts, self.last = time.perf_counter(), 0.0, 100.0, time.perf_counter()
+
+    def _tick(self):
+        now = time.perf_counter()
+        self.mj += self.watts * (now - self.last) * 1000
+        self.last = now
+
+    def nvmlDeviceGetMemoryInfo(self, h):
+        return type("Mem", (), {"used": 40e9, "total": 80e9})()
+
+    def nvmlDeviceGetUtilizationRates(self, h):
+        return type("Util", (), {"gpu": 50, "memory": 20})()
+
+    def nvmlDeviceGetPowerUsage(self, h):
+        return int(self.watts * 1000)
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, h):
+        self._tick()
+        return self.mj
+
+    def nvmlDeviceGetName(self, h):
+        return "Fake GPU"
+
+
+def test_efficientllm_metrics_are_time_averages_and_average_power():
+    mon = ResourceMonitor(interval_s=0.01)
+    mon.nvml, mon.handle = FakeNVML(), "gpu0"
+    with mon:
+        time.sleep(0.15)
+        with mon.paused():  # an evaluation at 300 W: left out of time and energy
+            mon.nvml._tick()
+            mon.nvml.watts = 300.0
+            time.sleep(0.1)
+            mon.nvml._tick()
+            mon.nvml.watts = 100.0
+        time.sleep(0.15)
+    gpu = mon.summary(requests=10)["gpu"]
+    assert gpu["amu"] == pytest.approx(0.5) and gpu["pcu"] == pytest.approx(0.5)  # time averages of the ratios
+    assert gpu["aec_w"] == pytest.approx(100.0, rel=0.05) and gpu["aec_source"] == "energy counter"  # watts
+    assert gpu["energy_j_per_request"] == pytest.approx(gpu["energy_j"] / 10)
+    assert mon.wall_s == pytest.approx(0.3, abs=0.08)  # the paused 0.1 s is not measured time
+
+
+def test_time_average_is_the_trapezoid_integral_over_the_span():
+    from evals.resource_monitor import time_average
+
+    assert time_average([0.0, 1.0, 3.0], [0.0, 1.0, 1.0]) == pytest.approx((0.5 + 2.0) / 3)
+    assert time_average([0.0], [0.7]) == 0.7 and time_average([], []) is None

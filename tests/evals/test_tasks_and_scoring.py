@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from evals.lm_scoring import _split, score_continuations
-from evals.metrics import mean_ci, proportion_ci
+from evals.statistics import mean_ci, proportion_ci
 from evals.tasks import load_task
 
 

@@ -28,6 +28,10 @@ def test_tiny_run_is_deterministic_and_saves_a_checkpoint(tmp_path):
     a = train(blocks, held_out, cfg, tmp_path / "a", tok)
     b = train(blocks, held_out, cfg, tmp_path / "b", tok)
     assert a["tokens_seen"] == 4096 and a["steps"] == 8 and len(a["loss_curve"]) == 8
+    # EfficientLLM's training throughput leaves the two held-out evaluations' time out
+    assert a["train_s"] + a["eval_s"] == pytest.approx(a["wall_s"]) and 0 < a["eval_s"] < a["wall_s"]
+    assert a["tokens_per_s"] == pytest.approx(4096 / a["train_s"])
+    assert a["resources"]["measured_s"] == pytest.approx(a["train_s"], rel=0.2) and a["device"] == "cpu"
     assert [e["raw_heldout"] for e in a["evals"]] == [e["raw_heldout"] for e in b["evals"]]
     assert a["evals"][-1]["raw_heldout"] < a["evals"][0]["raw_heldout"] + 0.5
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "a")

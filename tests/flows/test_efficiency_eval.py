@@ -24,7 +24,9 @@ def test_curate_eval_then_compare(tmp_path, capsys):
     assert curation["input"] == 300 and curation["kept"] > 100
     printed = capsys.readouterr().out
     assert "| heldout_loss/wikitext |" in printed and "tokens_to_raw_final_loss" in printed
-    raw_tokens = json.loads((out / "raw" / "eval_report.json").read_text())["metrics"]["data/tokens_available"]["mean"]
+    raw_metrics = json.loads((out / "raw" / "eval_report.json").read_text())["metrics"]
+    raw_tokens = raw_metrics["data/tokens_available"]["mean"]
+    raw_final = {"wikitext": raw_metrics["heldout_loss/wikitext"]["mean"]}
     for arm in ("raw", "curated"):
         report = json.loads((out / arm / "eval_report.json").read_text())
         m = report["metrics"]
@@ -35,8 +37,11 @@ def test_curate_eval_then_compare(tmp_path, capsys):
         assert m["serving/tpot_p50_s"]["mean"] <= m["serving/e2e_p50_s"]["mean"]
         assert len(report["details"]["serving_latencies"]["e2e_s"]) == 8
         assert m["serving/goodput"]["mean"] == pytest.approx(m["serving/request_throughput"]["mean"])  # all in SLO
-        assert m["data/mcr_tokens_kept"]["mean"] == (1.0 if arm == "raw" else pytest.approx(
+        assert m["data/tokens_kept_fraction"]["mean"] == (1.0 if arm == "raw" else pytest.approx(
             m["data/tokens_available"]["mean"] / raw_tokens))
+        assert m["heldout_loss/wikitext"]["baseline_name"] == "unigram"  # printed beside the loss
+        assert m["data/mcr/wikitext"]["mean"] == (1.0 if arm == "raw" else pytest.approx(  # EfficientLLM's MCR
+            raw_tokens / m["data/tokens_available"]["mean"] * raw_final["wikitext"] / m["heldout_loss/wikitext"]["mean"]))
         assert len(report["details"]["runs"]) == 3 and report["versions"]["torch"].startswith("2.13")
         assert (out / arm / "eval_report.png").stat().st_size > 5_000
         for seed in range(3):
