@@ -30,8 +30,9 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
         help="curate corpus shards: dedup, heuristic filters, language id, quality",
         description=(
             "Curate JSONL (.jsonl/.jsonl.gz/.jsonl.zst), JSON arrays, plain text, Parquet or Hugging Face datasets\n"
-            "saved with save_to_disk. Runs the `curate_corpus` Prefect flow (one task per step; finished steps\n"
-            "are reused on rerun) and writes to --out:\n"
+            "saved with save_to_disk, or WARC (.warc/.warc.gz: one document per HTML response; add the extract\n"
+            "step as configs/warc_demo.yaml does). Runs the `curate_corpus` Prefect flow (one task per step;\n"
+            "finished steps are reused on rerun) and writes to --out:\n"
             "  kept/        documents that passed every step\n"
             "  removed/     one file per step: each document with step, reason, duplicate_of, cluster_id\n"
             "  quarantine/  input lines that could not be used, with file, line number and error\n"
