@@ -131,7 +131,7 @@ def tokenize_kept(kept_dir: str | Path, out_dir: str | Path, tokenizer: str = DE
         if len(offsets) == 1:
             return
         n = len(shards)
-        _save_npy(out / f"tokens-{n:05d}.npy", np.concatenate(pending).astype(dtype, copy=False))
+        _save_npy(out / f"tokens-{n:05d}.npy", np.concatenate(pending))
         _save_npy(out / f"index-{n:05d}.npy", np.asarray(offsets, dtype=np.int64))
         shards.append({"tokens": f"tokens-{n:05d}.npy", "index": f"index-{n:05d}.npy", "documents": len(offsets) - 1,
                        "length": offsets[-1]})
@@ -149,7 +149,7 @@ def tokenize_kept(kept_dir: str | Path, out_dir: str | Path, tokenizer: str = DE
             docs["n_tokens"].append(len(ids))
             per_domain[domain] += len(ids)
             docs_per_domain[domain] += 1
-            arr = np.asarray(ids + ([eos] if eos is not None else []), dtype=np.int64)
+            arr = np.asarray(ids + ([eos] if eos is not None else []), dtype=dtype)  # ids < vocab: fits dtype
             pending.append(arr)
             offsets.append(offsets[-1] + len(arr))
             if offsets[-1] >= shard_tokens:
