@@ -9,11 +9,13 @@ not sit inside a longer run of digits (datatrove/Dolma would redact part of ``12
 
 Documents are never removed; each gets ``pii_email``, ``pii_ip`` and ``pii_phone`` counts, which the report sums.
 With ``engine: presidio`` (when ``presidio-analyzer`` and its spaCy model are installed) Presidio's recognizers
-find the spans instead; placeholders and counts are the same.
+find the spans instead; placeholders and counts are the same. Not exercised by the tests: no spaCy English model
+can be installed on these offline machines.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import re
 from typing import Literal
@@ -99,6 +101,12 @@ def _analyzer(cls):
 class PiiRedaction(Step):
     name = "pii"
     config: PiiConfig
+
+    def __init__(self, config: PiiConfig):
+        super().__init__(config)
+        if config.engine == "presidio" and importlib.util.find_spec("presidio_analyzer") is None:
+            raise ValueError("pii: engine 'presidio' needs presidio-analyzer and a spaCy English model installed; "
+                             "use engine 'regex' (the default) otherwise")
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         fn = _presidio_redact if self.config.engine == "presidio" else redact

@@ -89,3 +89,14 @@ def test_pii_step_adds_counts_and_removes_nothing(tmp_path):
     kept, removed = run_frames(Cfg(), [frame], tmp_path)
     assert removed.height == 0 and kept["text"].to_list() == ["mail |||EMAIL_ADDRESS||| now", "nothing here"]
     assert kept["pii_email"].to_list() == [1, 0] and kept["pii_phone"].to_list() == [0, 0]
+
+
+def test_presidio_engine_without_presidio_is_a_clear_error():
+    import importlib.util
+
+    from curation.steps import build_step
+
+    if importlib.util.find_spec("presidio_analyzer") is not None:
+        pytest.skip("presidio-analyzer is installed here")
+    with pytest.raises(ValueError, match="presidio-analyzer"):
+        build_step(PiiConfig(engine="presidio"))
