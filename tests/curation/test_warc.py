@@ -45,6 +45,8 @@ def test_pywb_revisits_and_non_html_are_quarantined_with_offsets():
     docs, quarantined = _read(path)
     kinds = Counter(q[2].split(":")[0] for q in quarantined)
     assert len(docs) == 18
+    # 25 of the responses are Transfer-Encoding: chunked; de-chunked, every page starts with its doctype
+    assert all(d["text"].lstrip()[:9].lower() == "<!doctype" for d in docs)
     assert kinds == {"revisit record": 123, "non-HTML response": 28, "empty text": 2}
     assert count_records([path]) == 48 + 123 == len(docs) + len(quarantined)
     offsets = sorted(q[1] for q in quarantined if q[2] == "empty text")
