@@ -2,11 +2,12 @@
 ``WarcReader`` + ``Trafilatura`` on the same files, in one run.
 
 winnow: ``curation.warc`` (warcio, resiliparse charset detection) then the ``extract`` step with its defaults
-(trafilatura, favor precision), in this process; also with ``extractor: resiliparse``. datatrove 0.10.1: ``benchmarks/_datatrove_warc_side.py`` in
-``.venv-peers`` (``make peers``), its defaults except a 30 s extraction timeout. Both read the same WARC files
-``--repeats`` times; MB is the files' size on disk (compressed ``.warc.gz`` as stored) times repeats; CPU seconds
-are user + system of the process (and, for datatrove, its extractor subprocess), so MB/s per core does not
-depend on how busy the machine's other core is. Wall time is reported too.
+(trafilatura, favor precision), in this process; also with ``extractor: resiliparse``. datatrove 0.10.1:
+``benchmarks/_datatrove_warc_side.py`` in ``.venv-peers`` (``make peers``), its defaults except a 30 s
+extraction timeout. Both read the same WARC files ``--repeats`` times; MB is the files' size on disk (compressed
+``.warc.gz`` as stored) times repeats; CPU seconds are user + system of the process (and, for datatrove, its
+extractor subprocess), so MB/s per core does not depend on how busy the machine's other core is. Wall time is
+reported too.
 
     .venv/bin/python benchmarks/warc_speed.py [--repeats 3] [--out benchmarks/results/warc_speed.json]
 """

@@ -101,7 +101,8 @@ def corpus_stats(run_dir: str | Path, config: dict, top: int = 20) -> dict:
         "domains": rows,
         "domain_count": len(all_domains),
         "tokens": None if tokenizer is None else {
-            "tokenizer": tokenizer_name, "kept": sum(tokens["kept"].values()), "removed": sum(tokens["removed"].values()),
+            "tokenizer": tokenizer_name, "kept": sum(tokens["kept"].values()),
+            "removed": sum(tokens["removed"].values()),
             "kept_documents": sum(docs["kept"].values())},
         "pii": dict(pii) if pii_seen else None,
     }
@@ -116,7 +117,8 @@ def corpus_markdown(report: dict) -> list[str]:
     tok = corpus.get("tokens")
     if tok:
         lines += ["", "## Tokens", "",
-                  f"**{tok['kept']:,} tokens kept** in {tok['kept_documents']:,} documents ({tok['tokenizer']} tokenizer); "
+                  f"**{tok['kept']:,} tokens kept** in {tok['kept_documents']:,} documents "
+                  f"({tok['tokenizer']} tokenizer); "
                   f"{tok['removed']:,} tokens in removed documents."]
     if corpus.get("pii"):
         p = corpus["pii"]

@@ -77,7 +77,8 @@ def count_tokens(texts: list[str], tokenizer) -> list[int]:
 
 def iter_kept(kept_dir: Path, batch: int = 1000) -> Iterator[list[dict]]:
     """Batches of ``{id, source, text, url}`` from a run's ``kept/`` (JSONL or Parquet parts, in key order)."""
-    files = sorted(p for p in Path(kept_dir).iterdir() if p.name.startswith("part-") and p.suffix in (".jsonl", ".parquet"))
+    files = sorted(p for p in Path(kept_dir).iterdir()
+                   if p.name.startswith("part-") and p.suffix in (".jsonl", ".parquet"))
     if not files:
         raise FileNotFoundError(f"{kept_dir}: no part-*.jsonl or part-*.parquet files (is it a run's kept/ folder?)")
     rows: list[dict] = []
@@ -164,7 +165,8 @@ def tokenize_kept(kept_dir: str | Path, out_dir: str | Path, tokenizer: str = DE
         "tokenizer": tokenizer, "vocab_size": vocab, "dtype": np.dtype(dtype).name, "eos_id": eos,
         "documents": frame.height, "tokens": int(frame["n_tokens"].sum() or 0),
         "tokens_with_eos": int(sum(s["length"] for s in shards)), "shards": shards,
-        "domains": [{"domain": d, "documents": docs_per_domain[d], "tokens": t} for d, t in per_domain.most_common(top_domains)],
+        "domains": [{"domain": d, "documents": docs_per_domain[d], "tokens": t}
+                    for d, t in per_domain.most_common(top_domains)],
         "kept_dir": str(Path(kept_dir).resolve()),
     }
     tmp = out / ".tokens.json.tmp"

@@ -30,7 +30,8 @@ from curation.steps.base import Step, StepConfig, split_by_reason
 class ExtractConfig(StepConfig):
     step: Literal["extract"] = "extract"
     extractor: Literal["trafilatura", "resiliparse"] = Field(
-        "trafilatura", description="trafilatura (higher F1) or resiliparse (faster); see benchmarks/extraction_quality.py")
+        "trafilatura",
+        description="trafilatura (higher F1) or resiliparse (faster); see benchmarks/extraction_quality.py")
     include_comments: bool = Field(False, description="keep reader comments below an article (trafilatura)")
     include_tables: bool = Field(True, description="keep text inside <table> (trafilatura)")
     favor: Literal["balanced", "precision", "recall"] = Field(
@@ -92,5 +93,6 @@ class Extract(Step):
             meta["title"] = title
             metas.append(orjson.dumps(meta, option=orjson.OPT_SORT_KEYS).decode())
             reasons.append(reason)
-        out = batch.with_columns(pl.Series("text", texts, dtype=pl.String), pl.Series("metadata", metas, dtype=pl.String))
+        out = batch.with_columns(pl.Series("text", texts, dtype=pl.String),
+                                 pl.Series("metadata", metas, dtype=pl.String))
         return split_by_reason(out, reasons, self.name)

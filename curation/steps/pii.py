@@ -31,15 +31,16 @@ EMAIL_RE = re.compile(
     r"[01]?[0-9][0-9]?|[a-z0-9-]*[a-z0-9]:)])",
     re.I,
 )
-IP_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)"
-                   r"(?![\d]|\.\d)")
+IP_RE = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}"
+                   r"(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(?![\d]|\.\d)")
 PHONE_RE = re.compile(r"(\s+)\(?(\d{3})\)?[-. ]*(\d{3})[-. ]?(\d{4})(?!\d)")
 KINDS = ("email", "ip", "phone")
 
 
 class PiiConfig(StepConfig):
     step: Literal["pii"] = "pii"
-    kinds: list[Literal["email", "ip", "phone"]] = Field(default_factory=lambda: list(KINDS), description="what to redact")
+    kinds: list[Literal["email", "ip", "phone"]] = Field(default_factory=lambda: list(KINDS),
+                                                         description="what to redact")
     email_placeholder: str = "|||EMAIL_ADDRESS|||"
     ip_placeholder: str = "|||IP_ADDRESS|||"
     phone_placeholder: str = "|||PHONE_NUMBER|||"
