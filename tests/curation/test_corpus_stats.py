@@ -14,16 +14,19 @@ def _write(path, rows):
 
 def test_domains_from_flat_and_nested_urls(tmp_path):
     _write(tmp_path / "kept" / "part-00000-0000.jsonl", [
-        {"id": "a", "text": "x", "metadata": {"url": "https://www.a.org/1"}, "pii_email": 2, "pii_ip": 0, "pii_phone": 1},
+        {"id": "a", "text": "x", "metadata": {"url": "https://www.a.org/1"},
+         "pii_email": 2, "pii_ip": 0, "pii_phone": 1},
         {"id": "b", "text": "y", "metadata": {"metadata": {"url": "http://a.org/2"}}, "pii_email": 0, "pii_ip": 1,
          "pii_phone": 0},
         {"id": "c", "text": "z", "metadata": {}, "pii_email": 0, "pii_ip": 0, "pii_phone": 0},
     ])
     _write(tmp_path / "removed" / "01-url_filter" / "part-00000-0000.jsonl", [
-        {"id": "d", "text": "w", "metadata": {"url": "https://b.net/"}, "step": "url_filter", "reason": "url_blocked_domain"},
+        {"id": "d", "text": "w", "metadata": {"url": "https://b.net/"}, "step": "url_filter",
+         "reason": "url_blocked_domain"},
     ])
     stats = corpus_stats(tmp_path, {"steps": []})
-    assert stats["domains"] == [{"domain": "a.org", "kept": 2, "removed": 0}, {"domain": "(no url)", "kept": 1, "removed": 0},
+    assert stats["domains"] == [{"domain": "a.org", "kept": 2, "removed": 0},
+                                {"domain": "(no url)", "kept": 1, "removed": 0},
                                 {"domain": "b.net", "kept": 0, "removed": 1}]
     assert stats["pii"] == {"email": 2, "ip": 1, "phone": 1} and stats["tokens"] is None
     text = "\n".join(corpus_markdown({"corpus": stats}))

@@ -53,7 +53,8 @@ def test_warc_run_counts(warc_run):
 def test_report_tokens_match_shards_and_tokenizer(warc_run, tmp_path):
     run, report = warc_run
     corpus = report["corpus"]
-    kept = [json.loads(line) for f in sorted((run / "kept").glob("part-*.jsonl")) for line in f.read_text().splitlines()]
+    parts = sorted((run / "kept").glob("part-*.jsonl"))
+    kept = [json.loads(line) for f in parts for line in f.read_text().splitlines()]
     tok = load_tokenizer()
     counts = [len(tok.encode(d["text"], add_special_tokens=False).ids) for d in kept]
     assert [d["n_tokens"] for d in kept] == counts

@@ -96,6 +96,7 @@ def test_warc_crawl_truncation_header(tmp_path):
     data = shared("warc", "warcio_example-iana.org-chunked.warc").read_bytes()
     marked = tmp_path / "marked.warc"
     # a crawler that cut a payload says so in WARC-Truncated (Common Crawl: 'length' above 1 MiB)
-    marked.write_bytes(data.replace(b"WARC-Type: response\r\n", b"WARC-Type: response\r\nWARC-Truncated: length\r\n", 1))
+    header = b"WARC-Type: response\r\n"
+    marked.write_bytes(data.replace(header, header + b"WARC-Truncated: length\r\n", 1))
     docs, quarantined = _read(marked)
     assert docs == [] and quarantined[0][2] == "truncated record: WARC-Truncated: length"

@@ -52,7 +52,8 @@ def test_url_filter_with_the_example_block_lists(tmp_path):
     cfg = UrlFilterConfig(domain_files=[str(lists / "domains.txt")], url_files=[str(lists / "urls.txt")],
                           substring_files=[str(lists / "substrings.txt")])
     frame = _frame(["http://0755krk.com/76104/list_4_1.html", "http://035.psb556.com/24/i/a.html",
-                    "HTTP://096355.com:80/video/11073.html?11073-0-2#x", "http://05925.net/index.php/vod/type/id/53.html",
+                    "HTTP://096355.com:80/video/11073.html?11073-0-2#x",
+                    "http://05925.net/index.php/vod/type/id/53.html",
                     "https://Best-CASINO.example/", "http://not0755krk.com/", None])
     kept, removed = run_frames(cfg, [frame], tmp_path)
     assert removed["reason"].to_list() == ["url_blocked_domain", "url_blocked_domain", "url_blocked_url",
@@ -76,7 +77,8 @@ def test_pii_placeholders_and_counts():
             "server 8.8.8.8, router 192.168.1.1, version 1.2.3.4.5, order 12345678901234.")
     out, counts = redact(text)
     assert counts == {"email": 2, "ip": 1, "phone": 2}
-    assert out == ("Write to |||EMAIL_ADDRESS||| or |||EMAIL_ADDRESS|||, call |||PHONE_NUMBER||| or |||PHONE_NUMBER|||; "
+    assert out == ("Write to |||EMAIL_ADDRESS||| or |||EMAIL_ADDRESS|||, "
+                   "call |||PHONE_NUMBER||| or |||PHONE_NUMBER|||; "
                    "server |||IP_ADDRESS|||, router 192.168.1.1, version 1.2.3.4.5, order 12345678901234.")
     out, counts = redact(text, PiiConfig(kinds=["ip"], only_public_ips=False))
     assert counts == {"email": 0, "ip": 2, "phone": 0} and "John.Doe@Example.COM" in out
