@@ -74,3 +74,18 @@ def test_jsonl_with_html_field(tmp_path):
             gzip.open(shared("html_extraction", "html", f"{doc['id']}.html.gz"), "rt", encoding="utf8").read(),
             url=doc["metadata"]["url"])[0]
         assert doc["metadata"]["title"] and bench.page_counts(truth[doc["id"]]["articleBody"], doc["text"])[0] > 0.8
+
+
+def test_parquet_with_html_column(tmp_path):
+    truth = json.loads(shared("html_extraction", "ground-truth.json").read_text())
+    keys = sorted(truth)[3:5]
+    pages = tmp_path / "pages.parquet"
+    html = [gzip.open(shared("html_extraction", "html", f"{k}.html.gz"), "rt", encoding="utf8").read() for k in keys]
+    pl.DataFrame({"id": keys, "url": [truth[k]["url"] for k in keys], "html": html}).write_parquet(pages)
+    cfg = CurationConfig(reader=ReaderConfig(text_field="html"), steps=[ExtractConfig(extractor="resiliparse")],
+                         output_format="parquet")
+    report = curate_local([str(pages)], tmp_path / "run", cfg)
+    assert (report["input"], report["kept"]) == (2, 2)
+    kept = pl.read_parquet(tmp_path / "run" / "kept" / "part-00000-0000.parquet")
+    assert kept["id"].to_list() == keys and not kept["text"].str.contains("<div").any()
+    assert all(orjson.loads(m)["title"] for m in kept["metadata"])
