@@ -115,18 +115,21 @@ def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterat
             error = "revisit record: payload stored at an earlier capture"
         else:
             mime, declared = _mime_and_charset(record)
-            try:
-                body = record.content_stream().read()
-                clipped = record.raw_stream.limit
-            except Exception as exc:  # noqa: BLE001 - corrupt chunking or gzip body: this record only
-                body, clipped, error = b"", 0, f"truncated record: body unreadable ({type(exc).__name__}: {exc})"
-            truncated = _header(record, "WARC-Truncated")
-            if error is None and truncated:
-                error = f"truncated record: WARC-Truncated: {truncated}"
-            elif error is None and clipped:
-                error = f"truncated record: body ends {clipped} bytes before its Content-Length"
-            elif error is None and not (mime in HTML_TYPES or (not mime and _HTML_START_RE.match(body[:512]))):
-                error = f"non-HTML response: {mime or 'no content type'}"
+            if mime and mime not in HTML_TYPES:  # decided by its headers: the payload is never held in memory
+                error = f"non-HTML response: {mime}"
+            else:
+                try:
+                    body = record.content_stream().read()
+                    clipped = record.raw_stream.limit
+                except Exception as exc:  # noqa: BLE001 - corrupt chunking or gzip body: this record only
+                    body, clipped, error = b"", 0, f"truncated record: body unreadable ({type(exc).__name__}: {exc})"
+                truncated = _header(record, "WARC-Truncated")
+                if error is None and truncated:
+                    error = f"truncated record: WARC-Truncated: {truncated}"
+                elif error is None and clipped:
+                    error = f"truncated record: body ends {clipped} bytes before its Content-Length"
+                elif error is None and not mime and not _HTML_START_RE.match(body[:512]):
+                    error = "non-HTML response: no content type"
         offset = _record_offset(it)
         last_offset = offset
         if error is not None:
