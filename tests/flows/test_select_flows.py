@@ -25,7 +25,8 @@ def test_help_lists_strategies_and_budget_forms(capsys):
 def test_select_errors_are_one_line(tmp_path, capsys):
     alpaca = str(shared("instruct", "alpaca_en_demo.json"))
     assert main(["select", alpaca, "--budget", "lots", "--out", str(tmp_path / "m.jsonl")]) == 2
-    assert "expected a count" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("winnow select: error: options: budget = 'lots': not a number; "
+                                              "a budget is a count of items (500)")
     assert main(["select", str(tmp_path / "missing.json"), "--budget", "5", "--out", str(tmp_path / "m.jsonl")]) == 2
     assert "missing.json" in capsys.readouterr().err
 
