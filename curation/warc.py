@@ -45,6 +45,8 @@ def _records(path: Path) -> Iterator[tuple[object, object]]:
     with open(path, "rb") as fh:
         it = ArchiveIterator(fh)
         for record in it:
+            if record.format != "warc":  # warcio falls back to ARC parsing on anything else, garbage included
+                raise ValueError(f"not a WARC record ({record.format} format)")
             yield it, record
 
 
@@ -97,7 +99,7 @@ def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterat
     """Batches of HTML documents from one WARC file; every other counted record goes to quarantine."""
     file = str(path)
     rows = _Rows(cfg.model_copy(update={"text_field": "text", "id_field": "id"}), file, quarantine)
-    last_offset = 0
+    last_offset: int | None = None
     records = _records(path)
     while True:
         try:
@@ -105,10 +107,11 @@ def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterat
         except StopIteration:
             break
         except Exception as exc:  # noqa: BLE001 - a corrupt stream becomes one quarantine record, not a crash
-            quarantine(file, last_offset, f"unreadable stream: stops after offset {last_offset} "
-                                          f"({type(exc).__name__}: {exc})", "")
+            where = f"after the record at offset {last_offset}" if last_offset is not None else "at its first record"
+            quarantine(file, last_offset or 0, f"unreadable stream: stops {where} ({type(exc).__name__}: {exc})", "")
             break
         if record.rec_type not in DOCUMENT_TYPES:
+            last_offset = _record_offset(it)
             continue
         error, body, mime, declared = None, b"", "", None
         if record.rec_type == "revisit":

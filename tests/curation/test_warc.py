@@ -100,3 +100,17 @@ def test_warc_crawl_truncation_header(tmp_path):
     marked.write_bytes(data.replace(header, header + b"WARC-Truncated: length\r\n", 1))
     docs, quarantined = _read(marked)
     assert docs == [] and quarantined[0][2] == "truncated record: WARC-Truncated: length"
+
+
+def test_not_a_warc_is_one_unreadable_stream_record(tmp_path):
+    garbage = tmp_path / "garbage.warc"
+    garbage.write_bytes(b"this is not a warc file\n" * 10)  # warcio alone would read it as 5 ARC records
+    docs, quarantined = _read(garbage)
+    assert docs == [] and [q[2].split(" (")[0] for q in quarantined] == ["unreadable stream: stops at its first record"]
+    assert count_records([garbage]) == 1
+
+    tail = tmp_path / "tail.warc"
+    tail.write_bytes(shared("warc", "warcio_example-iana.org-chunked.warc").read_bytes() + b"garbage\r\n\r\n")
+    docs, quarantined = _read(tail)
+    assert len(docs) == 1 and quarantined[0][2].startswith("unreadable stream: stops after the record at offset 8379")
+    assert count_records([tail]) == 2
