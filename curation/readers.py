@@ -40,7 +40,7 @@ class ReaderConfig(BaseModel):
 QuarantineFn = Callable[[str, int, str, str], None]
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
-WARC_SUFFIXES = (".warc", ".warc.gz")  # curation.warc: one document per HTML response record
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz")  # curation.warc: HTML responses / WET text records
 JSON_SUFFIXES = (".json", ".json.gz", ".json.zst")
 TXT_SUFFIXES = (".txt", ".txt.gz", ".txt.zst")
 SUFFIXES = JSONL_SUFFIXES + WARC_SUFFIXES + JSON_SUFFIXES + TXT_SUFFIXES + (".parquet",)

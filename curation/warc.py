@@ -1,12 +1,15 @@
 """WARC (``.warc``, ``.warc.gz``) to documents: one per HTML HTTP response record, decoded by its charset.
 
+Common Crawl's WET files (``.warc.wet.gz``: ``conversion`` records of extracted plain text) are read too: each
+conversion record is a document whose ``text`` is the record's UTF-8 text (no ``extract`` step needed).
+
 Reading is warcio's (Webrecorder's streaming reader; the one datatrove's ``WarcReader`` uses): it parses each
 record, de-chunks ``Transfer-Encoding: chunked`` bodies and undoes ``Content-Encoding: gzip``. Charset
 detection is resiliparse's (the HTTP ``charset`` when declared, else the HTML ``<meta charset>``, else
 uchardet), with WHATWG's label mapping (``gb2312`` decodes as GBK, ``iso-8859-1`` as windows-1252, as browsers do).
 
-What counts as an input record: every ``response`` and ``revisit`` record, the records that carry (or point to)
-a fetched page. ``warcinfo``, ``request``, ``metadata`` and ``resource`` records (crawler bookkeeping, wget
+What counts as an input record: every ``response``, ``revisit`` and ``conversion`` record, the records that
+carry (or point to) a fetched page or its text. ``warcinfo``, ``request``, ``metadata`` and ``resource`` records (crawler bookkeeping, wget
 logs) are not documents and are not counted. Each counted record becomes exactly one of:
 
 - a document: ``text`` = the decoded HTML, ``id`` = ``WARC-Record-ID``, metadata ``url``, ``warc_record_id``,
@@ -32,7 +35,7 @@ import polars as pl
 
 from curation.readers import QuarantineFn, ReaderConfig, _Rows
 
-DOCUMENT_TYPES = ("response", "revisit")
+DOCUMENT_TYPES = ("response", "revisit", "conversion")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:+-]+)", re.I)
 _HTML_START_RE = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.I)
@@ -96,7 +99,7 @@ def _record_offset(it) -> int:
 
 
 def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
-    """Batches of HTML documents from one WARC file; every other counted record goes to quarantine."""
+    """Batches of documents (HTML pages; WET text) from one WARC file; other counted records go to quarantine."""
     file = str(path)
     rows = _Rows(cfg.model_copy(update={"text_field": "text", "id_field": "id"}), file, quarantine)
     last_offset: int | None = None
@@ -116,6 +119,12 @@ def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterat
         error, body, mime, declared = None, b"", "", None
         if record.rec_type == "revisit":
             error = "revisit record: payload stored at an earlier capture"
+        elif record.rec_type == "conversion":  # WET: text already extracted, UTF-8 as Common Crawl writes it
+            mime, declared = "text/plain", "utf-8"
+            try:
+                body = record.content_stream().read()
+            except Exception as exc:  # noqa: BLE001 - a corrupt body: this record only
+                error = f"truncated record: body unreadable ({type(exc).__name__}: {exc})"
         else:
             mime, declared = _mime_and_charset(record)
             if mime and mime not in HTML_TYPES:  # decided by its headers: the payload is never held in memory
@@ -154,7 +163,7 @@ def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterat
 
 
 def count_warc_records(path: Path) -> int:
-    """``response`` + ``revisit`` records from their headers alone (+1 if the stream breaks), for the invariant."""
+    """``response``, ``revisit``, ``conversion`` records from their headers alone (+1 if the stream breaks)."""
     total = 0
     try:
         for _, record in _records(path):

@@ -114,3 +114,23 @@ def test_not_a_warc_is_one_unreadable_stream_record(tmp_path):
     docs, quarantined = _read(tail)
     assert len(docs) == 1 and quarantined[0][2].startswith("unreadable stream: stops after the record at offset 8379")
     assert count_records([tail]) == 2
+
+
+def test_wet_conversion_records_are_text_documents(tmp_path):
+    import io
+
+    from warcio.warcwriter import WARCWriter
+
+    wet = tmp_path / "CC-MAIN-test.warc.wet.gz"  # Common Crawl's WET naming
+    with open(wet, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        writer.write_record(writer.create_warcinfo_record(wet.name, {"software": "test"}))
+        for i, text in enumerate(["Plain text one.", "Zweiter Text, äöü.", ""]):
+            writer.write_record(writer.create_warc_record(f"http://example.org/{i}", "conversion",
+                                                          payload=io.BytesIO(text.encode()),
+                                                          warc_content_type="text/plain"))
+    docs, quarantined = _read(wet)
+    assert [d["text"] for d in docs] == ["Plain text one.", "Zweiter Text, äöü."]
+    assert json.loads(docs[1]["metadata"])["content_type"] == "text/plain"
+    assert [q[2] for q in quarantined] == ["empty text"]
+    assert count_records([wet]) == 3
