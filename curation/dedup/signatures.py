@@ -38,8 +38,9 @@ def _mix64(z):
 
 
 @nb.njit(cache=True)
-def _token_hashes(buf, start, end, fold, kind, out):
-    """FNV-1a hashes of the folded code points of each token of ``buf[start:end]`` (``curation.text.dedup_tokens``)."""
+def _token_hashes(buf, start, end, fold, kind, out, kinds):
+    """FNV-1a hashes of the folded code points of each token of ``buf[start:end]`` (``curation.text.dedup_tokens``)
+    into ``out``, each token's kind (``curation.text.TOKEN_*``) into ``kinds``; returns the number of tokens."""
     n = 0
     h = _FNV_OFFSET
     inword = False
@@ -67,14 +68,17 @@ def _token_hashes(buf, start, end, fold, kind, out):
             continue
         if inword:
             out[n] = h
+            kinds[n] = 1
             n += 1
             h = _FNV_OFFSET
             inword = False
-        if k == 2:
+        if k >= 2:
             out[n] = (_FNV_OFFSET ^ np.uint64(cp)) * _FNV_PRIME
+            kinds[n] = k
             n += 1
     if inword:
         out[n] = h
+        kinds[n] = 1
         n += 1
     return n
 
@@ -103,9 +107,10 @@ def _signatures(buf, offsets, k, seeds, fold, kind):
     for d in range(n):
         maxlen = max(maxlen, offsets[d + 1] - offsets[d] + 1)
     words = np.empty(maxlen, dtype=np.uint64)
+    kinds = np.empty(maxlen, dtype=np.uint8)
     xs = np.empty(maxlen, dtype=np.uint32)
     for d in range(n):
-        m = _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, words)
+        m = _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, words, kinds)
         cnt = _shingle_hashes(words, m, k, xs)
         for j in range(perms):
             sd = seeds[j]
@@ -131,9 +136,10 @@ def _shingle_sets(buf, offsets, k, fold, kind):
     flat = np.empty(total, dtype=np.uint32)
     starts = np.zeros(n + 1, dtype=np.int64)
     words = np.empty(max(1, offsets[n] - offsets[0] + 1), dtype=np.uint64)
+    kinds = np.empty(len(words), dtype=np.uint8)
     pos = 0
     for d in range(n):
-        m = _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, words)
+        m = _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, words, kinds)
         cnt = _shingle_hashes(words, m, k, flat[pos:])
         pos += cnt
         starts[d + 1] = pos
@@ -144,12 +150,13 @@ def _shingle_sets(buf, offsets, k, fold, kind):
 def _token_streams(buf, offsets, fold, kind):
     n = len(offsets) - 1
     flat = np.empty(max(1, offsets[n] - offsets[0]), dtype=np.uint64)
+    kinds = np.empty(len(flat), dtype=np.uint8)
     starts = np.zeros(n + 1, dtype=np.int64)
     pos = 0
     for d in range(n):
-        pos += _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, flat[pos:])
+        pos += _token_hashes(buf, offsets[d], offsets[d + 1], fold, kind, flat[pos:], kinds[pos:])
         starts[d + 1] = pos
-    return flat[:pos], starts
+    return flat[:pos], kinds[:pos], starts
 
 
 def utf8_buffer(texts: pl.Series | list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -179,11 +186,12 @@ def shingle_sets(texts: pl.Series | list[str], ngram: int = 5) -> list[np.ndarra
     return [np.unique(flat[starts[i] : starts[i + 1]]) for i in range(len(starts) - 1)]
 
 
-def token_hashes(texts: pl.Series | list[str]) -> list[np.ndarray]:
-    """uint64 hash of each token of each text, in order (``curation.text.dedup_tokens``; decontamination's n-grams)."""
+def token_hashes(texts: pl.Series | list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per text, (uint64 hash, uint8 kind) of each token in order (``curation.text.dedup_tokens``; the kinds are
+    ``curation.text.TOKEN_WORD``, ``TOKEN_CJK`` or ``TOKEN_LETTER``). Decontamination's n-grams read these."""
     data, offsets = utf8_buffer(texts)
-    flat, starts = _token_streams(data, offsets, *token_tables())
-    return [flat[starts[i] : starts[i + 1]] for i in range(len(starts) - 1)]
+    flat, kinds, starts = _token_streams(data, offsets, *token_tables())
+    return [(flat[starts[i] : starts[i + 1]], kinds[starts[i] : starts[i + 1]]) for i in range(len(starts) - 1)]
 
 
 def is_empty(signatures: np.ndarray) -> np.ndarray:

@@ -8,7 +8,8 @@ edges are optionally verified (estimated Jaccard from signatures, or exact Jacca
 components (scipy) give clusters; each cluster keeps its first (or longest) document.
 
 Engines: ``winnow`` (numba, see ``curation.dedup.signatures``) or ``datasketch`` (the reference
-implementation, ``MinHash.update_batch`` on the same word 5-gram shingles; slow, for comparison).
+implementation, ``MinHash.update_batch`` on the same shingles, ``curation.text.shingles``: word 5-grams, and
+character 5-grams in Chinese, Japanese, Thai, Lao, Khmer and Myanmar text; slow, for comparison).
 """
 
 from __future__ import annotations
