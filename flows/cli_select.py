@@ -49,7 +49,9 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
         description=(
             "Pick --k demonstrations from --pool for every line of --queries with the `select_demos` flow and\n"
             "render each prompt (plain, or SmolLM2's chat template with --chat). Output lines hold query_id,\n"
-            "the demos used (id, similarity, position; most similar last) and the prompt.\n\n"
+            "the demos used (id, similarity, position; most similar last), excluded_self and the prompt.\n"
+            "A query is never its own demo: pool items with its id, or its text (NFC, case-folded, whitespace\n"
+            "collapsed) under another id, are left out and counted in OUT.summary.json.\n\n"
             "Strategies: random (seeded), knn (KATE: most similar), mmr (relevance vs redundancy, --lam),\n"
             "balanced (round-robin over labels, most similar of each)."
         ))
@@ -92,7 +94,11 @@ def cmd_demos(args: argparse.Namespace) -> int:
     result = select_demos(pool=args.pool, queries=args.queries, k=args.k, strategy=args.strategy, out=args.out,
                           seed=args.seed, lam=args.lam, chat=args.chat)
     print(f"{args.strategy}: {args.k} demos for each of {result['queries']} queries from a pool of {result['pool']}")
-    print(f"demos: {result['out']}")
+    print(f"excluded {result['excluded_self']} pool items that are the query itself (same id, or same text under "
+          f"another id) for {result['queries_in_pool']} queries: no query is its own demonstration")
+    if result["short_of_k"]:
+        print(f"{result['short_of_k']} queries got fewer than {args.k} demos: the pool less the excluded is smaller")
+    print(f"demos: {result['out']}\nsummary: {result['summary']}")
     return 0
 
 

@@ -10,11 +10,11 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
 from curation.config_types import Fraction, PositiveInt, Seed
-from curation.select import SelectParams, load_pool, select
+from curation.select import SelectParams, load_pool, select, summary_path
 from curation.select.budget import BudgetSpec
 from curation.select.report import write_report
-from curation.storage import atomic_write_text
-from prompts.demo_selection import demos_for_queries
+from curation.storage import atomic_write_json, atomic_write_text
+from prompts.demo_selection import demos_for_queries, demos_summary
 
 
 @task(name="select-subset", cache_policy=NO_CACHE)
@@ -35,8 +35,9 @@ def demos_task(pool: list[str], queries: list[str], k: int, strategy: str, seed:
     pool_items, query_items = load_pool(pool), load_pool(queries)
     rows = demos_for_queries(pool_items, query_items, k, strategy, seed=seed, lam=lam, chat=chat)
     atomic_write_text(out, "".join(orjson.dumps(r).decode() + "\n" for r in rows))
-    return {"out": str(Path(out).resolve()), "queries": len(rows), "pool": len(pool_items),
-            "quarantined": len(pool_items.quarantined) + len(query_items.quarantined)}
+    summary = demos_summary(rows, len(pool_items), len(pool_items.quarantined) + len(query_items.quarantined))
+    atomic_write_json(summary_path(out), summary)
+    return {"out": str(Path(out).resolve()), "summary": str(summary_path(out).resolve())} | summary
 
 
 @task(name="publish-selection", cache_policy=NO_CACHE)
@@ -70,6 +71,8 @@ def select_demos(pool: list[str], queries: list[str], k: PositiveInt = 4, strate
     result = demos_task(pool, queries, k, strategy, seed, lam, chat, out)
     create_markdown_artifact(
         f"# Demonstrations: {strategy}, k={k}\n\n- queries: {result['queries']}\n- pool: {result['pool']}\n"
-        f"- quarantined lines: {result['quarantined']}\n- output: `{result['out']}`\n",
+        f"- quarantined lines: {result['quarantined']}\n- pool items left out because they are the query itself "
+        f"(same id or same normalized text): {result['excluded_self']} for {result['queries_in_pool']} queries\n"
+        f"- output: `{result['out']}`\n",
         key="demos-report", description="few-shot demonstrations per query")
     return result

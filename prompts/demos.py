@@ -2,10 +2,17 @@
 
 Demonstrations are returned least similar first, so the most similar one sits right before the query: the
 position small models attend to most (Liu et al., KATE; Zhao et al., recency bias).
+
+A query is never its own demonstration: when the pool holds the query (same id, or the same text under another
+id, as when a test set is also in the training pool; lm-eval#4145), its gold answer would sit in its own prompt.
+``SelfMatches`` finds those pool rows and ``select_demos(..., exclude=...)`` leaves them out in every strategy.
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,21 +26,53 @@ class DemoPick:
     similarity: float
 
 
+def normalize_text(text: str) -> str:
+    """The key under which two texts are the same: NFC, case-folded, whitespace runs collapsed to one space."""
+    return unicodedata.normalize("NFC", " ".join(unicodedata.normalize("NFC", text).casefold().split()))
+
+
+class SelfMatches:
+    """Pool rows that are a given query itself: the same id, or the same normalized text (``normalize_text``)
+    under another id. Built once per pool; ``matches(query_id, query_text)`` is then a dictionary look-up."""
+
+    def __init__(self, pool_ids: Sequence[str], pool_texts: Sequence[str]):
+        self._by_id: dict[str, list[int]] = defaultdict(list)
+        self._by_text: dict[str, list[int]] = defaultdict(list)
+        for i, (doc_id, text) in enumerate(zip(pool_ids, pool_texts, strict=True)):
+            self._by_id[str(doc_id)].append(i)
+            if key := normalize_text(text):
+                self._by_text[key].append(i)
+
+    def matches(self, query_id: str | None, query_text: str | None) -> list[int]:
+        """Sorted pool rows to exclude for this query (empty text matches nothing)."""
+        rows = set(self._by_id.get(str(query_id), ())) if query_id is not None else set()
+        if query_text and (key := normalize_text(query_text)):
+            rows.update(self._by_text.get(key, ()))
+        return sorted(rows)
+
+
 def select_demos(query: np.ndarray, pool: np.ndarray, k: int, strategy: str = "knn", seed: int = 0,
-                 lam: float = 0.5, labels: list | None = None, exclude: int | None = None) -> list[DemoPick]:
-    """``k`` demos for one query embedding; ``exclude`` drops a pool row (the query itself, when it is in the pool)."""
+                 lam: float = 0.5, labels: list | None = None,
+                 exclude: int | Iterable[int] | None = None) -> list[DemoPick]:
+    """``k`` demos for one query embedding (fewer when the pool, less ``exclude``, is smaller).
+
+    ``exclude``: pool rows never picked, in every strategy: pass ``SelfMatches(...).matches(query_id, query_text)``
+    so the query is never its own demonstration (``prompts.demo_selection.demos_for_queries`` always does)."""
     if strategy not in DEMO_STRATEGIES:
         raise ValueError(f"unknown demo strategy {strategy!r}: one of {', '.join(DEMO_STRATEGIES)}")
     n = len(pool)
-    k = min(k, n - (exclude is not None))
+    excluded = sorted({int(exclude)} if isinstance(exclude, (int, np.integer)) else set(map(int, exclude or ())))
+    if any(not 0 <= i < n for i in excluded):
+        raise ValueError(f"exclude holds rows outside the pool of {n}: {[i for i in excluded if not 0 <= i < n]}")
+    k = min(k, n - len(excluded))
     if k <= 0:
         return []
     sims = pool @ query
-    if exclude is not None:
+    if excluded:
         sims = sims.copy()
-        sims[exclude] = -np.inf
+        sims[excluded] = -np.inf
     if strategy == "random":
-        candidates = np.array([i for i in range(n) if i != exclude]) if exclude is not None else np.arange(n)
+        candidates = np.setdiff1d(np.arange(n), excluded) if excluded else np.arange(n)
         chosen = np.random.default_rng(seed).choice(candidates, size=k, replace=False)
     elif strategy == "knn":
         chosen = np.lexsort((np.arange(n), -sims))[:k]

@@ -73,3 +73,104 @@ def test_chat_template_uses_the_models_own_format():
     text = render_chat(Template(), [{"input": "2+2?", "output": "4"}], {"input": "3+3?"}, load_smollm2_tokenizer())
     assert text.count("<|im_start|>user\n") == 2 and "<|im_start|>assistant\n4<|im_end|>" in text
     assert text.endswith("<|im_start|>assistant\n")
+
+
+# --- a query is never its own demonstration (issue 15, item 5; case demo-self-leak after lm-eval#4145) ---
+
+def _trigram_embed(texts: list[str]) -> np.ndarray:
+    """A cheap deterministic embedder: hashed character trigrams, so a copy of a text is its nearest neighbour."""
+    import zlib
+
+    out = np.zeros((len(texts), 512), dtype=np.float32)
+    for row, text in enumerate(texts):
+        t = " ".join(text.lower().split())
+        for j in range(len(t) - 2):
+            out[row, zlib.crc32(t[j: j + 3].encode()) % 512] += 1
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def _case(name: str):
+    from curation.select.pool import load_pool
+    from tests.conftest import shared
+
+    return load_pool([shared("..", "cases", "demo-self-leak", name)])
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory):
+    from curation.embed import Embedder
+
+    return Embedder(cache=tmp_path_factory.mktemp("embed")).embed
+
+
+@pytest.mark.parametrize("strategy", ["random", "knn", "mmr", "balanced"])
+def test_case_demo_self_leak_no_query_is_its_own_demo(strategy, minilm):
+    from prompts.demo_selection import demos_for_queries, demos_summary
+
+    pool, queries = _case("items.jsonl"), _case("queries.jsonl")
+    rows = demos_for_queries(pool, queries, 2, strategy, embed=minilm)
+    gold = dict(zip(pool.ids, pool.responses))
+    for r in rows:
+        # t1 and t2 are both queries and pool items: each is left out for itself only, and its gold answer
+        # ("12 * 2 * 3 = 72. The answer is 72.") never sits in its own prompt
+        assert r["excluded_self"] == [r["query_id"]]
+        assert r["query_id"] not in [d["id"] for d in r["demos"]] and len(r["demos"]) == 2
+        assert gold[r["query_id"]] not in r["prompt"]
+    # 2 queries, each in the pool of 6 once: 2 pool items excluded in all, and every query still gets k = 2
+    assert demos_summary(rows, len(pool)) == {"queries": 2, "pool": 6, "quarantined": 0, "excluded_self": 2,
+                                              "queries_in_pool": 2, "short_of_k": 0}
+
+
+QUESTION = "A farmer has 12 hens and each lays 2 eggs a day. How many eggs in 3 days?"
+OTHER_COPIES = {  # the same text under another id, as a user's train file often holds a test question
+    "case and spacing": "  a FARMER has 12 hens   and each lays 2 eggs a day.\nHow many eggs in 3 days? ",
+    "decomposed accents": "Zoë has 3 cafés and each sells 40 crêpes. How many crêpes in all?",
+    "Chinese": "农夫有12只母鸡，每只每天下2个蛋。3天一共多少个蛋？",
+    "German sharp s": "Die STRASSE ist 3 km lang. Wie lang sind 2 Straßen?",
+}
+
+
+@pytest.mark.parametrize("strategy", ["random", "knn", "mmr", "balanced"])
+@pytest.mark.parametrize("kind", list(OTHER_COPIES))
+def test_a_duplicate_query_under_another_id_is_excluded_in_every_strategy(strategy, kind):
+    import unicodedata
+
+    from curation.select.pool import Pool
+    from prompts.demo_selection import demos_for_queries
+
+    query = QUESTION if kind == "case and spacing" else OTHER_COPIES[kind]
+    copy = {"case and spacing": OTHER_COPIES[kind], "decomposed accents": unicodedata.normalize("NFD", query),
+            "Chinese": "\u3000" + query + "\n", "German sharp s": query.casefold()}[kind]
+    assert copy != query  # a different string that normalizes (NFC, case-folded, spaces collapsed) to the query
+    texts = ["Tom reads 15 pages a day. How many pages in a week?", copy,
+             "A box holds 8 pencils. How many pencils are in 6 boxes?", "A bus carries 40 people. How many in 7 trips?"]
+    pool = Pool(ids=["p0", "copy", "p2", "p3"], prompts=texts, responses=["105", "gold", "48", "280"],
+                metadata=[{"label": "a"}, {"label": "b"}, {"label": "a"}, {"label": "b"}], sources=["x"] * 4)
+    queries = Pool(ids=["q-test-7"], prompts=[query], responses=[""], metadata=[{}], sources=["y"])
+    # without the guard, kNN would take the copy first: it is by far the nearest pool item
+    sims = _trigram_embed(texts) @ _trigram_embed([query])[0]
+    assert int(np.argmax(sims)) == 1
+    for k in (1, 3, 4):
+        (row,) = demos_for_queries(pool, queries, k, strategy, embed=_trigram_embed)
+        assert row["excluded_self"] == ["copy"]
+        assert "copy" not in [d["id"] for d in row["demos"]] and len(row["demos"]) == min(k, 3)
+
+
+def test_self_matches_same_id_or_same_normalized_text():
+    from prompts.demos import SelfMatches, normalize_text
+
+    assert normalize_text("  Caf\u0065\u0301\tSTRASSE \n") == normalize_text("café straße") == "café strasse"
+    m = SelfMatches(["a", "b", "c", "d"], ["What is 2+2?", "what  IS 2+2? ", "Something else", ""])
+    assert m.matches("q", "WHAT is 2+2?") == [0, 1]  # the same text under two other ids
+    assert m.matches("c", "unrelated") == [2]         # the same id, whatever its text
+    assert m.matches("q", "") == [] and m.matches(None, "What is 2 + 2?") == []  # empty text and near text: no match
+
+
+def test_exclude_takes_many_rows_and_checks_them():
+    picks = select_demos(QUERY, POOL, 10, "knn", exclude=[0, 1, 2])
+    assert sorted(p.index for p in picks) == [3, 4, 5]
+    assert select_demos(QUERY, POOL, 3, "mmr", exclude=range(6)) == []
+    # one per label among what is left: a -> row 2, b -> row 4 (nearer than row 3), c -> row 5
+    assert {p.index for p in select_demos(QUERY, POOL, 3, "balanced", labels=list("aaabbc"), exclude=[0, 1])} == {2, 4, 5}
+    with pytest.raises(ValueError, match="outside the pool"):
+        select_demos(QUERY, POOL, 2, "knn", exclude=[6])
