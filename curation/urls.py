@@ -1,7 +1,7 @@
 """URL normalisation, domains, and block lists: what ``url_dedup``, ``url_filter`` and the report share.
 
-Normalisation (RFC 3986 section 6 plus the usual crawl rules): scheme and host lower-cased, default ports and the
-fragment dropped, an empty path becomes ``/``, percent-escapes of unreserved characters decoded and the rest
+Normalisation (RFC 3986 section 6 plus the usual crawl rules): scheme and host lower-cased (IDN hosts as
+punycode), default ports and the fragment dropped, an empty path becomes ``/``, percent-escapes of unreserved characters decoded and the rest
 upper-cased, tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ...) dropped and the query sorted. For the
 dedup key, ``http``/``https`` and a leading ``www.`` are also ignored, so the same page fetched both ways is one.
 
@@ -41,6 +41,11 @@ def normalize_url(url: str) -> str:
     if not scheme or not parts.hostname:
         return url
     host = parts.hostname.rstrip(".")
+    if not host.isascii():  # IDN: one spelling (punycode), as browsers send it
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
     host = f"[{host}]" if ":" in host else host  # IPv6 literal
     netloc = host if port is None or str(port) == DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))

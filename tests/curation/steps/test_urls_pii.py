@@ -18,6 +18,7 @@ from tests.conftest import ROOT
     ("https://example.com:8443/p%20q", "https://example.com:8443/p%20q"),
     ("https://[::1]:8443/x", "https://[::1]:8443/x"),
     ("not a url", "not a url"),
+    ("http://Bücher.example/x", "http://xn--bcher-kva.example/x"),
 ])
 def test_normalize_url(url, expected):
     assert normalize_url(url) == expected
