@@ -3,7 +3,8 @@
 Normalisation (RFC 3986 section 6 plus the usual crawl rules): scheme and host lower-cased (IDN hosts as
 punycode), default ports and the fragment dropped, an empty path becomes ``/``, percent-escapes of unreserved
 characters decoded and the rest upper-cased, tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ...) dropped
-and the query sorted. For the dedup key, ``http``/``https`` and a leading ``www.`` are also ignored, so the same page fetched both ways is one.
+and the query sorted. For the dedup key, ``http``/``https`` and a leading ``www.`` are also ignored, so the
+same page fetched both ways is one.
 
 Block list files (``url_filter``): UTF-8 text, one entry per line, ``#`` starts a comment, blank lines ignored.
 A domain entry (``example.com``) blocks that host and every subdomain; a URL entry (``https://example.com/a``)
