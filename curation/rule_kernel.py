@@ -342,8 +342,8 @@ def _split_chunk(cps, a, b, flags, link, tok_s, tok_e, word_flag, nt, extra):
     i = a
     while i < b and flags[cps[i]] & SYMBOL and (not link or flags[cps[i]] & OPENER):
         j = i + 1
-        if cps[i] == 46 and j < b and cps[j] == 46:
-            while j < b and cps[j] == 46:
+        if cps[i] == 46 or cps[i] == 45:
+            while j < b and cps[j] == cps[i]:
                 j += 1
         tok_s[nt] = i
         tok_e[nt] = j
@@ -355,8 +355,8 @@ def _split_chunk(cps, a, b, flags, link, tok_s, tok_e, word_flag, nt, extra):
     nt_tail = 0
     while j > i and flags[cps[j - 1]] & SYMBOL and (not link or flags[cps[j - 1]] & TRAIL):
         k = j - 1
-        if cps[k] == 46 and k - 1 >= i and cps[k - 1] == 46:
-            while k > i and cps[k - 1] == 46:
+        if cps[k] == 46 or cps[k] == 45:
+            while k > i and cps[k - 1] == cps[j - 1] and flags[cps[k - 1]] & SYMBOL:
                 k -= 1
         tok_s[tail0 + nt_tail] = k
         tok_e[tail0 + nt_tail] = j
@@ -416,10 +416,17 @@ def _tokenize(cps, n, flags, tok_s, tok_e, word_flag):
         if alpha:
             alpha_chunks += 1
         if all_sym:
-            tok_s[nt] = a
-            tok_e[nt] = i
-            word_flag[nt] = False
-            nt += 1
+            p = a
+            while p < i:
+                q = p + 1
+                if cps[p] == 46 or cps[p] == 45:
+                    while q < i and cps[q] == cps[p]:
+                        q += 1
+                tok_s[nt] = p
+                tok_e[nt] = q
+                word_flag[nt] = False
+                nt += 1
+                p = q
         else:
             link = maybe_link and _is_link(cps, a, i, flags, has_at)
             nt = _split_chunk(cps, a, i, flags, link, tok_s, tok_e, word_flag, nt, extra)

@@ -13,10 +13,10 @@ it is silent:
   "80 % of words contain at least one alphabetic character", so ``cat,`` is a word with a letter and ``##@@`` or a
   lone ``—`` is a word without one.
 - **Tokens** split a chunk like spaCy's English tokenizer at its edges: each leading or trailing punctuation
-  character is a token of its own (a run of dots, ``...``, is one), the core stays whole (``e.g``, ``3.14``,
-  ``don't``, ``well-known``). A chunk that is a URL, an e-mail address or a path (``://``, ``www.``, ``@`` before
-  a dot, a leading ``/`` or ``~/``) is one token apart from trailing sentence punctuation, and a chunk of
-  punctuation only is one token. **Words** are the tokens that hold a character that is not punctuation or a
+  character is a token of its own (a run of periods, ``...``, or of hyphens, ``-----``, is one), the core stays
+  whole (``e.g``, ``3.14``, ``don't``, ``well-known``). A chunk that is a URL, an e-mail address or a path
+  (``://``, ``www.``, ``@`` before a dot, a leading ``/`` or ``~/``) is one token apart from trailing sentence
+  punctuation; a chunk of punctuation only is split the same way (``_____`` is five tokens, as in spaCy). **Words** are the tokens that hold a character that is not punctuation or a
   symbol (Unicode categories P* and S*); word n-grams are built from words only, so a line of 132 dashes or a
   dotted leader is never an n-gram.
 """
@@ -65,40 +65,36 @@ def is_link(chunk: str) -> bool:
     return "://" in core or core.startswith(URL_START) or EMAIL_RE.fullmatch(core.rstrip(".,;:!?)]}>\"'»”’")) is not None
 
 
+GROUPED = ".-"  # a run of periods ("...") or hyphens ("-----") is one token; any other mark is a token per character
+
+
+def _symbol_tokens(chunk: str, i: int, j: int) -> list[str]:
+    """The punctuation marks ``chunk[i:j]`` as tokens."""
+    out: list[str] = []
+    while i < j:
+        k = i + 1
+        if chunk[i] in GROUPED:
+            while k < j and chunk[k] == chunk[i]:
+                k += 1
+        out.append(chunk[i:k])
+        i = k
+    return out
+
+
 def split_chunk(chunk: str) -> list[str]:
     """One whitespace-free chunk to tokens (see the module docstring)."""
     n = len(chunk)
     if all(is_symbol(ch) for ch in chunk):
-        return [chunk]
-    tokens: list[str] = []
+        return _symbol_tokens(chunk, 0, n)
     link = is_link(chunk)
     i = 0
     while i < n and is_symbol(chunk[i]) and (not link or chunk[i] in OPENERS):
-        if chunk[i] == "." and i + 1 < n and chunk[i + 1] == ".":
-            j = i
-            while j < n and chunk[j] == ".":
-                j += 1
-            tokens.append(chunk[i:j])
-            i = j
-        else:
-            tokens.append(chunk[i])
-            i += 1
-    j = n
-    tail: list[str] = []
+        i += 1
     trail = ".,;:!?)]}>\"'»”’" if link else None
+    j = n
     while j > i and is_symbol(chunk[j - 1]) and (trail is None or chunk[j - 1] in trail):
-        if chunk[j - 1] == "." and j - 2 >= i and chunk[j - 2] == ".":
-            k = j
-            while k > i and chunk[k - 1] == ".":
-                k -= 1
-            tail.append(chunk[k:j])
-            j = k
-        else:
-            tail.append(chunk[j - 1])
-            j -= 1
-    tokens.append(chunk[i:j])
-    tokens.extend(reversed(tail))
-    return tokens
+        j -= 1
+    return _symbol_tokens(chunk, 0, i) + [chunk[i:j]] + _symbol_tokens(chunk, j, n)
 
 
 def tokens_of(text: str) -> list[str]:

@@ -40,6 +40,12 @@ def test_whitespace_only_lines_are_not_lines_either():
     assert gopher_rep.check("\n \n\t\n".join(SENTENCES)) is None
 
 
+def test_punctuation_tokens_as_spacy_counts_them():
+    # FineWeb's newline/token ratio divides by spaCy's tokens: a mark per token, runs of periods or hyphens as one
+    assert tokens_of("_____ --Harlan !!") == ["_"] * 5 + ["--", "Harlan", "!", "!"]
+    assert word_stats("don't stop well-known a.B 10:30pm").n_tokens == 2 + 1 + 3 + 3 + 1
+
+
 def test_separator_lines_are_not_ngrams():
     # a line of 132 dashes and a dotted leader were the "most frequent 2-gram" (35-44 % of the text) when each
     # punctuation mark was a token; word n-grams skip punctuation runs, and a run is one token
@@ -120,7 +126,8 @@ def real_docs():
     docs += [json.loads(line)["text"] for line in open(shared("web", "llamafactory_c4_demo.jsonl"))]
     wiki = open(shared("lm", "wikitext-2_valid.txt")).read()
     docs += [p for p in wiki.split("\n \n") if p.strip()][:400]
-    docs += ["", " ", "\n\n", "....", "x ... y …", "#### ## #", "  • a\n- b\n\n* c", "a\r\nb\x0cc\u2028d"]
+    docs += ["", " ", "\n\n", "....", "x ... y …", "#### ## #", "  • a\n- b\n\n* c", "a\r\nb\x0cc\u2028d",
+             "_____\nlist --Harlan end.-- ***** ===== ----- !!! don't well-known a.B x:y 3-4 it's (see ...)"]
     return [d for d in docs if d]
 
 
