@@ -16,8 +16,11 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "  2. fine: iterative self-information pruning of words with SmolLM2-135M, to the exact budget\n"
             "Never touched: the instruction, the question, numbers, IDs, URLs, code spans, `Label:` line starts\n"
             "and spans you mark <keep>like this</keep>. Tokens are counted with SmolLM2's tokenizer.\n"
-            "Output lines add compressed, original_tokens, compressed_tokens, ratio, latency_s (and a note when\n"
-            "nothing could be cut). Unusable lines go to OUT.quarantine.jsonl with file and line number."
+            "When the coarse step drops an item, its protected spans other than plain numbers and labels stay,\n"
+            "byte for byte. Chinese, Japanese and Thai are pruned character by character.\n"
+            "Output lines add compressed, original_tokens, compressed_tokens, ratio, latency_s (a note when\n"
+            "nothing could be cut; dropped_items and spans_of_dropped when the coarse step dropped items).\n"
+            "Unusable lines go to OUT.quarantine.jsonl with file and line number."
         ))
     p.add_argument("input", metavar="IN.jsonl", help="prompts to compress")
     budget = p.add_mutually_exclusive_group(required=True)
@@ -42,6 +45,16 @@ def cmd_compress(args: argparse.Namespace) -> int:
     r = compress_prompts(path=args.input, out=args.out, rate=args.rate, target_tokens=args.target_tokens, config=cfg)
     print(f"compressed {r['prompts']} prompts ({r['unique_prompts']} unique): {r['original_tokens']:,} -> "
           f"{r['compressed_tokens']:,} tokens (ratio {r['ratio']:.3f}) in {r['compressor_seconds']:.1f} s")
+    for d in r["dropped"][:20]:
+        name = f"line {d['line']}" + (f" (id {d['id']})" if d["id"] is not None else "")
+        print(f"{name}: coarse step dropped context items {', '.join(map(str, d['items']))} (0-based); "
+              f"{d['spans_kept']} protected spans kept from them")
+    if len(r["dropped"]) > 20:
+        print(f"... and {len(r['dropped']) - 20} more prompts with dropped items: see dropped_items in the output")
+    for n in r["notes"][:20]:
+        print(f"line {n['line']}" + (f" (id {n['id']})" if n["id"] is not None else "") + f": {n['note']}")
+    if len(r["notes"]) > 20:
+        print(f"... and {len(r['notes']) - 20} more notes: see note in the output")
     if r["quarantined"]:
         print(f"quarantined {r['quarantined']} lines: {r['quarantine']}")
     print(f"output: {r['out']}")

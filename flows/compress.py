@@ -24,7 +24,11 @@ def compress_prompts(path: str, out: str = "runs/compress/compressed.jsonl", rat
         f"# Prompt compression\n\n- prompts: {result['prompts']} ({result['unique_prompts']} unique), "
         f"quarantined lines: {result['quarantined']}\n- tokens: {result['original_tokens']:,} -> "
         f"{result['compressed_tokens']:,} (ratio {result['ratio']:.3f})\n"
-        f"- compressor time: {result['compressor_seconds']:.1f} s\n- output: `{result['out']}`\n",
+        f"- compressor time: {result['compressor_seconds']:.1f} s\n- prompts with context items dropped by the "
+        f"coarse step: {len(result['dropped'])}"
+        + "".join(f"\n  - line {d['line']}: items {d['items']}, {d['spans_kept']} protected spans kept"
+                  for d in result["dropped"][:20])
+        + f"\n- output: `{result['out']}`\n",
         key="compression-report", description="tokens before/after and compressor cost")
     get_run_logger().info("compressed %s prompts: ratio %.3f", result["prompts"], result["ratio"])
     return result

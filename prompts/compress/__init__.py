@@ -1,11 +1,16 @@
 """``compress(prompt, rate=... | target_tokens=...) -> CompressedPrompt``: coarse-to-fine prompt compression.
 
 1. Split into instruction / context items / question. Instruction and question are never touched; inside the
-   context, numbers, IDs, URLs, code and ``<keep>`` spans are protected (``protect``).
+   context, numbers (with their units), versions, dates, IDs, URLs, code and ``<keep>`` spans are protected
+   (``protect``).
 2. Coarse (budget controller): drop the least relevant context items while the rest would still need the
-   token-level step to cut more than ``max_fine_drop`` of its words (``coarse``).
+   token-level step to cut more than ``max_fine_drop`` of its words (``coarse``). An item holding hard protected
+   spans (``<keep>`` blocks, code, URLs, e-mails, versions, numbers with units, dates, IDs) is never lost: it is
+   reduced to those spans, byte for byte, joined by spaces (``CompressedPrompt.spans_of_dropped``).
 3. Fine: iterative self-information pruning with SmolLM2 of the remaining free words to the exact budget
-   (``token_level``), then measured again with the target tokenizer and corrected if the ratio is off.
+   (``token_level``), then measured again with the target tokenizer and corrected if the ratio is off. Words
+   are the units in spaced scripts; in Chinese, Japanese and Thai each character is one, so the budget is met
+   there too.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ class CompressedPrompt:
     original_tokens: int
     compressed_tokens: int
     ratio: float                   # compressed / original tokens (the requested ``rate`` is the same measure)
-    kept_mask: list[bool]          # per word unit of the (coarse-kept) context, in order
+    kept_mask: list[bool]          # per unit (word; character where a script has no spaces) of kept items, in order
     latency_s: float
-    dropped_items: list[int] = field(default_factory=list)
+    dropped_items: list[int] = field(default_factory=list)  # context indices (0-based) the coarse step dropped
+    spans_of_dropped: list[list[str]] = field(default_factory=list)  # per dropped item: the hard spans kept
     note: str = ""
 
 
@@ -89,10 +95,11 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
     target = original if rate is None and target_tokens >= original else (
         int(round(rate * original)) if rate is not None else int(target_tokens))
 
-    def result(text: str, mask: list[bool], dropped: list[int], note: str = "") -> CompressedPrompt:
+    def result(text: str, mask: list[bool], dropped: list[int], note: str = "",
+               spans: list[list[str]] | None = None) -> CompressedPrompt:
         n = count(text)
         return CompressedPrompt(text, original, n, n / original if original else 1.0, mask,
-                                time.perf_counter() - start, dropped, note)
+                                time.perf_counter() - start, dropped, spans or [[] for _ in dropped], note)
 
     if original == 0 or target >= original:
         return result(original_text, [], [], "" if original else "empty prompt: nothing to compress")
@@ -102,6 +109,9 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
     free_tokens = [sum(count(p.text) for p in pieces if not p.protected) for pieces in items]
     item_tokens = [count(strip_markers(c)) for c in context]
     protected_tokens = [t - f for t, f in zip(item_tokens, free_tokens)]
+    # what is left of an item the coarse step drops: its hard spans (an item without any disappears)
+    remnants = [" ".join(p.text for p in pieces if p.hard) for pieces in items]
+    remnant_tokens = [count(r) for r in remnants]
     if fixed + sum(protected_tokens) >= target and not any(free_tokens):
         return result(original_text, [], [], "only protected content (instruction, question, numbers, IDs, code, "
                       "marked spans): returned unchanged")
@@ -125,29 +135,38 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
             if len(keep_items) == 1:
                 break
             kept_free = sum(free_tokens[j] for j in keep_items)
-            kept_fixed = fixed + sum(protected_tokens[j] for j in keep_items)
-            if kept_fixed + (1 - cfg.max_fine_drop) * kept_free <= target:
+            if _fixed_tokens(fixed, protected_tokens, remnant_tokens, keep_items) + (
+                    1 - cfg.max_fine_drop) * kept_free <= target:
                 break
             keep_items.remove(i)
     dropped = [i for i in range(len(items)) if i not in keep_items]
 
     # fine: iterative self-information over the kept items, then an exact cut to the budget
-    units_per_item = [units_of(items[i]) for i in keep_items]
-    flat = [u for us in units_per_item for u in us]
+    units_per_item = {i: units_of(items[i]) for i in keep_items}
+    flat = [u for i in keep_items for u in units_per_item[i]]
     kept_free = sum(free_tokens[i] for i in keep_items)
-    kept_fixed = fixed + sum(protected_tokens[i] for i in keep_items)
+    kept_fixed = _fixed_tokens(fixed, protected_tokens, remnant_tokens, keep_items)
     fraction = max(0.0, min(1.0, (target - kept_fixed) / kept_free)) if kept_free else 1.0
     score_units(flat, model, tokenizer, fraction, cfg.segment_tokens)
     free_budget = max(0, target - kept_fixed)
     text = ""
     for _ in range(4):  # re-measure with the tokenizer: joins change token counts slightly
         choose(flat, free_budget)
-        text = _join_parts(instruction, [join(us) for us in units_per_item], question, cfg.separator)
+        text = _join_parts(instruction, [join(units_per_item[i]) if i in units_per_item else remnants[i]
+                                         for i in range(len(items))], question, cfg.separator)
         error = count(text) - target
         if abs(error) <= max(1, 0.02 * target):
             break
         free_budget = max(0, free_budget - error)
     note = ""
     if kept_fixed > target:
-        note = f"protected content alone is {kept_fixed} tokens > target {target}: every free word was dropped"
-    return result(text, [u.keep for u in flat], dropped, note)
+        note = (f"protected content alone is {kept_fixed} tokens > target {target}: every free word was dropped "
+                f"and the budget cannot be met without losing protected spans")
+    return result(text, [u.keep for u in flat], dropped, note,
+                  [[p.text for p in items[i] if p.hard] for i in dropped])
+
+
+def _fixed_tokens(fixed: int, protected_tokens: list[int], remnant_tokens: list[int], keep_items: list[int]) -> int:
+    """Tokens no word pruning can remove: instruction, question, protected spans of kept items, remnants of dropped."""
+    kept = set(keep_items)
+    return fixed + sum(protected_tokens[i] if i in kept else remnant_tokens[i] for i in range(len(protected_tokens)))

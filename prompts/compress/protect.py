@@ -1,8 +1,18 @@
-"""Spans compression must never touch: numbers, URLs, e-mail addresses, IDs, code, line-leading format labels
-(``Question:``, ``Answer:``) and user-marked spans.
+"""Spans compression must never touch: ``<keep>`` blocks, code, URLs, e-mail addresses, version strings, numbers
+with units, dates and times, IDs, plain numbers and line-leading format labels (``Question:``, ``Answer:``).
 
-LLMLingua's users report lost numbers and IDs; here they are cut out before any scoring and put back byte
-for byte. Users mark extra spans with ``<keep>...</keep>``; the markers are removed, the content is kept.
+LLMLingua's users report lost numbers, IDs and "do not compress" spans (LLMLingua#114); here spans are cut out
+before any scoring and put back byte for byte. Users mark extra spans with ``<keep>...</keep>``; the markers are
+removed, the content is kept.
+
+Two strengths (``Piece.kind``):
+
+- ``HARD_KINDS`` (``keep``, ``code``, ``url``, ``email``, ``version``, ``quantity``, ``datetime``, ``id``) survive
+  everything: when the coarse step drops the item that holds them, the item is reduced to these spans instead of
+  disappearing (``prompts.compress.compress``).
+- ``number`` (plain numbers and equations such as ``12 * 2 = 24``) and ``label`` are never pruned word by word
+  inside a kept item, but leave with their item when the coarse step drops it: without their sentence they say
+  nothing, and a dropped GSM8K demonstration would otherwise leave a trail of bare numbers.
 """
 
 from __future__ import annotations
@@ -12,27 +22,50 @@ from dataclasses import dataclass
 
 KEEP_OPEN, KEEP_CLOSE = "<keep>", "</keep>"
 
-_NUMBER = r"[-+]?\$?\d(?:[\d,.:/-]*\d)?%?"
+HARD_KINDS = frozenset({"keep", "code", "url", "email", "version", "quantity", "datetime", "id"})
+
+_NUMBER = r"[-+]?[$€£¥]?\d(?:[\d,.:/-]*\d)?%?"
+# units written after a number: glued (3.5kg, 120ms, 10GB) or after one space (60 km, -12 degrees, 5 min)
+_GLUED_UNIT = r"(?:[kKMGTP]i?B|[kMG]?Hz|[kmcµμn]?[mgslLWV]|kWh|mph|kph|km/h|m/s|min|hrs?|[hd]|px|pt|em|°[CFK]?|[KMB]|x|bps)"
+_SPACED_UNIT = (r"(?:degrees?|percent|°[CFK]?|[kKMGTP]i?B|[kMG]?Hz|bytes?|bits?|kWh|[kcm]?m|km/h|m/s|mph|kg|mg|g|lbs?"
+                r"|oz|ml|mL|L|litres?|liters?|ms|µs|ns|s|sec(?:ond)?s?|min(?:ute)?s?|h|hrs?|hours?|days?|weeks?"
+                r"|months?|years?|miles?|km|ft|feet|inch(?:es)?|px|tokens?|USD|EUR|GBP|JPY|CNY|W|kW|MW|V|mA)")
+# Chinese/Japanese numerals with a magnitude (两万, 三千五百, 十几), and digits with one (2万, 3.5亿)
+_CJK_MAGNITUDE = "[十百千万萬亿億兆]"
+_CJK_NUMERAL = f"(?=[〇零一二两兩三四五六七八九十百千万萬亿億兆几幾]{{2}})[〇零一二两兩三四五六七八九几幾]*{_CJK_MAGNITUDE}" \
+               f"[〇零一二两兩三四五六七八九十百千万萬亿億兆几幾]*"
 PROTECTED_RE = re.compile(
-    r"(?m:^[A-Z][\w ]{0,24}:)"                     # line-leading labels that carry the format (Question:, Answer:)
-    r"|```.*?```"                                  # fenced code
-    r"|`[^`\n]+`"                                  # inline code
-    r"|(?:https?://|www\.)\S*[^\s.,;:!?)\]'\"]"       # URLs (without trailing punctuation)
-    r"|[\w.+-]+@[\w-]+\.[\w.-]+"                   # e-mail
-    r"|\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{3,}\b"  # IDs: letters and digits mixed (A1234, gpt-4, x86_64)
-    rf"|{_NUMBER}(?:[ \t]*[-+*/x×=<>][ \t]*{_NUMBER})*",  # numbers, money, dates, times, whole equations
+    r"(?P<label>(?m:^[A-Z][\w ]{0,24}:))"                      # line-leading labels (Question:, Answer:)
+    r"|(?P<code>```.*?```|`[^`\n]+`)"                          # fenced and inline code
+    r"|(?P<url>(?:https?://|www\.)\S*[^\s.,;:!?)\]'\"])"       # URLs (without trailing punctuation)
+    r"|(?P<email>[\w.+-]+@[\w-]+\.[\w.-]*\w)"                  # e-mail
+    r"|(?P<version>\b[vV]\d+(?:\.\d+)*(?:-[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?(?:\+[0-9A-Za-z.]+)?\b"
+    r"|\b\d+\.\d+\.\d+(?:-[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?(?:\+[0-9A-Za-z.]+)?\b)"  # v2.10.3, 1.2.3-rc1
+    r"|(?P<id>\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{3,}\b)"    # IDs: letters and digits mixed (A1234, gpt-4)
+    rf"|(?P<number>{_NUMBER}(?:[ \t]*[-+*/x×=<>][ \t]*{_NUMBER})*"  # numbers, money, dates, times, equations
+    rf"(?P<unit>{_GLUED_UNIT}(?![\w])|[ \t\u00a0]{_SPACED_UNIT}(?![\w]))?{_CJK_MAGNITUDE}?"
+    rf"|{_CJK_NUMERAL})",
     re.S,
 )
+_DATETIME_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{1,2}:\d{2}(?::\d{2})?")
 
 
 @dataclass(frozen=True)
 class Piece:
     text: str
     protected: bool
+    kind: str = ""  # for protected pieces: keep, code, url, email, version, quantity, datetime, id, number, label
+
+    @property
+    def hard(self) -> bool:
+        """Survives the coarse step dropping its item (see ``HARD_KINDS``)."""
+        return self.protected and self.kind in HARD_KINDS
 
 
 def split_protected(text: str, protect_patterns: bool = True) -> list[Piece]:
-    """Text as alternating free and protected pieces; user-marked spans lose their markers."""
+    """Text as alternating free and protected pieces; user-marked spans lose their markers.
+
+    Raises ``ValueError`` for a ``<keep>`` without its ``</keep>``."""
     pieces: list[Piece] = []
     pos = 0
     while True:
@@ -44,9 +77,23 @@ def split_protected(text: str, protect_patterns: bool = True) -> list[Piece]:
         if end < 0:
             raise ValueError(f"unclosed {KEEP_OPEN} at character {start}: close it with {KEEP_CLOSE}")
         pieces.extend(_pattern_pieces(text[pos:start], protect_patterns))
-        pieces.append(Piece(text[start + len(KEEP_OPEN): end], True))
+        pieces.append(Piece(text[start + len(KEEP_OPEN): end], True, "keep"))
         pos = end + len(KEEP_CLOSE)
     return [p for p in pieces if p.text]
+
+
+_QUANTITY_ID_RE = re.compile(rf"{_NUMBER}{_GLUED_UNIT}")  # 120ms, 10GB: matched as IDs, counted as quantities
+
+
+def _kind(m: re.Match) -> str:
+    if m.lastgroup == "id" and _QUANTITY_ID_RE.fullmatch(m.group(0)):
+        return "quantity"
+    if m.lastgroup != "number":
+        return m.lastgroup
+    text = m.group("number")
+    if m.group("unit") or any(c in text for c in "$€£¥%"):
+        return "quantity"
+    return "datetime" if _DATETIME_RE.fullmatch(text) else "number"
 
 
 def _pattern_pieces(text: str, protect_patterns: bool) -> list[Piece]:
@@ -55,7 +102,7 @@ def _pattern_pieces(text: str, protect_patterns: bool) -> list[Piece]:
     out, pos = [], 0
     for m in PROTECTED_RE.finditer(text):
         out.append(Piece(text[pos: m.start()], False))
-        out.append(Piece(m.group(0), True))
+        out.append(Piece(m.group(0), True, _kind(m)))
         pos = m.end()
     out.append(Piece(text[pos:], False))
     return out

@@ -1,19 +1,24 @@
 """Token-level pruning by self-information under SmolLM2 (Selective Context / LLMLingua's fine step).
 
 Units are words (a run of tokens with its leading whitespace), so pruning never splits a word or a
-multi-byte character. A unit's score is the mean surprisal (-log p) of its tokens. Scoring is iterative
+multi-byte character. Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar, Tibetan)
+have no words to split on: there each grapheme cluster (a character with its combining marks) is a unit, the
+character-level granularity LLMLingua reaches with its tokens, so a whole paragraph is never one unit that either
+fits the budget or is dropped (LLMLingua#152), and no character is ever cut in half. A unit's score is the mean surprisal (-log p) of its tokens. Scoring is iterative
 (LLMLingua): the text is processed in segments, and each segment is scored conditioned on the already
 *compressed* text before it, so what was pruned earlier changes what looks predictable later.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import regex
 
-UNIT_RE = re.compile(r"\s*\S+|\s+$")
+NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+# a word with its leading whitespace; inside text without spaces, one grapheme cluster (or a run of other symbols)
+UNIT_RE = regex.compile(rf"\s*(?:(?=[{NO_SPACE_SCRIPTS}])\X|[^\s{NO_SPACE_SCRIPTS}]+)|\s+$")
 
 
 @dataclass
@@ -110,7 +115,7 @@ def join(units: list[Unit]) -> str:
         if not u.keep:
             dropped_space = dropped_space or u.text[:1].isspace()
             continue
-        text = u.text
+        text = u.text if out or not units or units[0].text[:1].isspace() else u.text.lstrip()
         if dropped_space and out and text and not text[0].isspace() and not out[-1][-1:].isspace():
             text = " " + text
         out.append(text)
