@@ -24,14 +24,16 @@ Pick = tuple[int, float, str]
 class SelectParams:
     """Strategy settings, validated on construction (CLI, Python and the Prefect UI form share the ranges)."""
 
-    deita_threshold: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.9  # DEITA: keep only if cosine to every kept item <= this
+    # DEITA: keep only if cosine to every kept item <= this
+    deita_threshold: Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)] = 0.9
     deita_score: Literal["ifd", "quality", "length"] = "ifd"  # what DEITA ranks by first
     semdedup_eps: Fraction = 0.07     # SemDeDup: duplicates have cosine > 1 - eps within a k-means cluster
     semdedup_clusters: PositiveInt | None = None
     quality_model: str | None = None  # fastText model from `winnow train-quality` (quality, deita_score=quality)
     dsir_buckets: PositiveInt = 10_000
     balance_by: str | None = None     # metadata field (or url_domain) to cap per group
-    max_per_group: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None  # cap: a count (>= 1) or a fraction of the budget (< 1)
+    # cap: a count (>= 1) or a fraction of the budget (< 1)
+    max_per_group: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
 
     @field_validator("max_per_group")
     @classmethod
