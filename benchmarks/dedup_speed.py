@@ -9,6 +9,7 @@
    known clusters.
 
     .venv/bin/python benchmarks/dedup_speed.py [--scale 100000 1000000] [--out benchmarks/results/dedup_speed.json]
+    .venv/bin/python benchmarks/dedup_speed.py --languages   # only: both engines per language, CPU time
 """
 
 from __future__ import annotations
@@ -115,6 +116,38 @@ def signature_speed(inputs: dict[str, list[str]]) -> list[dict]:
                          "speedup": round(w["mb_per_s"] / d["mb_per_s"], 1)})
             print(f"{name:>10} x{workers}: winnow {w['mb_per_s']:7.1f} MB/s  datasketch {d['mb_per_s']:5.2f} MB/s  "
                   f"ratio {rows[-1]['speedup']}x", flush=True)
+    return rows
+
+
+def signatures_by_language() -> list[dict]:
+    """Signature speed per script, in this process, as thread CPU time (robust on a shared machine, where wall
+    time is not): winnow best of 5 after a warm-up, datasketch once on the first 300 texts. Inputs: the English
+    web texts and each file of shared/data/multilingual (Chinese/Japanese/Thai give character shingles, about
+    one per 3 UTF-8 bytes against one per ~6 bytes of English)."""
+    from curation.dedup.signatures import minhash_signatures
+    from curation.steps.minhash import datasketch_signatures
+
+    inputs = {"web (en)": web_and_mail()["web"]}
+    for lang in ("zh", "ja", "th", "ko", "ar", "hi", "ru", "de", "fr", "es"):
+        path = shared_data_dir() / "multilingual" / f"{lang}.jsonl"
+        inputs[lang] = [json.loads(line)["text"] for line in path.read_text().splitlines()]
+    minhash_signatures(["warm up the numba kernel and the token tables"])
+    rows = []
+    for name, texts in inputs.items():
+        series, mb = pl.Series(texts), sum(len(t.encode()) for t in texts) / 1e6
+        best = np.inf
+        for _ in range(5):
+            start = time.thread_time()
+            minhash_signatures(series)
+            best = min(best, time.thread_time() - start)
+        start = time.thread_time()
+        datasketch_signatures(texts[:300], 112, 5, 1)
+        ds = time.thread_time() - start
+        ds_mb = sum(len(t.encode()) for t in texts[:300]) / 1e6
+        rows.append({"input": name, "docs": len(texts), "mb": round(mb, 2), "winnow_mb_per_cpu_s": round(mb / best, 1),
+                     "datasketch_mb_per_cpu_s": round(ds_mb / ds, 2)})
+        print(f"{name:>10}: {mb:5.2f} MB  winnow {mb / best:6.1f} MB/CPU-s  datasketch {ds_mb / ds:5.2f} MB/CPU-s",
+              flush=True)
     return rows
 
 
@@ -233,10 +266,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=int, nargs="*", default=[100_000])
     ap.add_argument("--skip-speed", action="store_true", help="only the end-to-end runs")
+    ap.add_argument("--languages", action="store_true", help="only signature speed per language (CPU time)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "dedup_speed.json"))
     args = ap.parse_args()
     out_path = Path(args.out)
     result = json.loads(out_path.read_text()) if out_path.exists() else {}
+    if args.languages:  # the other keys keep the command that measured them
+        result["signatures_by_language"] = {"command": "python benchmarks/dedup_speed.py --languages",
+                                            "machine": f"{CORES} cores", "rows": signatures_by_language()}
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out_path}")
+        return 0
     result |= {"benchmark": "dedup_speed", "machine": f"{CORES} cores", "num_perm": 112, "ngram": 5,
                "command": "python benchmarks/dedup_speed.py " + " ".join(sys.argv[1:])}
     if not args.skip_speed:

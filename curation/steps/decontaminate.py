@@ -152,8 +152,9 @@ def eval_index(config: DecontaminateConfig) -> tuple[np.ndarray, np.ndarray, lis
         hashes.append(grams)
         owners.append(np.full(len(grams), owner, dtype=np.int64))
     if too_short:
-        log.warning("decontaminate: %d of %d eval items have fewer than min_eval_words = %d tokens and are not "
-                    "checked", too_short, len(texts), config.min_eval_words)
+        log.warning("decontaminate: %d of %d eval items have fewer than min_eval_words = %d words (a Han/Kana "
+                    "character counts as a word, a Thai code point as a quarter) and are not checked",
+                    too_short, len(texts), config.min_eval_words)
     h = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
     order = np.argsort(h, kind="stable")
     own = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
