@@ -105,6 +105,7 @@ class FakeNVML:
 def test_efficientllm_metrics_are_time_averages_and_average_power():
     mon = ResourceMonitor(interval_s=0.01)
     mon.nvml, mon.handle = FakeNVML(), "gpu0"
+    start = time.perf_counter()
     with mon:
         time.sleep(0.15)
         with mon.paused():  # an evaluation at 300 W: left out of time and energy
@@ -114,11 +115,14 @@ def test_efficientllm_metrics_are_time_averages_and_average_power():
             mon.nvml._tick()
             mon.nvml.watts = 100.0
         time.sleep(0.15)
+    elapsed = time.perf_counter() - start
     gpu = mon.summary(requests=10)["gpu"]
     assert gpu["amu"] == pytest.approx(0.5) and gpu["pcu"] == pytest.approx(0.5)  # time averages of the ratios
-    assert gpu["aec_w"] == pytest.approx(100.0, rel=0.05) and gpu["aec_source"] == "energy counter"  # watts
+    # average power in watts; with the 300 W window counted it would be ~150 W (scheduling delays on a loaded
+    # machine blur the window's edges, hence the tolerance)
+    assert gpu["aec_w"] == pytest.approx(100.0, rel=0.2) and gpu["aec_source"] == "energy counter"
     assert gpu["energy_j_per_request"] == pytest.approx(gpu["energy_j"] / 10)
-    assert mon.wall_s == pytest.approx(0.3, abs=0.08)  # the paused 0.1 s is not measured time
+    assert mon.wall_s <= elapsed - 0.1  # the paused 0.1 s is not measured time
 
 
 def test_time_average_is_the_trapezoid_integral_over_the_span():
