@@ -327,8 +327,11 @@ def api_for_cli(say=print) -> str | None:
 def recording_server(say=print):
     """Runs the body with PREFECT_API_URL pointing at the server chosen by ``api_for_cli`` (if any).
 
-    Sets both Prefect's settings (this process) and the environment (Dask workers and other child processes).
+    Sets the environment (Dask workers and other child processes), Prefect's process-wide settings (threads that
+    do not copy our context, such as Prefect's log and event workers: with the import-time settings they would
+    start an ephemeral server of their own) and the current context's settings.
     """
+    from prefect.context import refresh_global_settings_context
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.server_watch import touch_used
@@ -340,6 +343,7 @@ def recording_server(say=print):
     home = prefect_home()
     old = os.environ.get("PREFECT_API_URL")
     os.environ["PREFECT_API_URL"] = url
+    refresh_global_settings_context()
     touch_used(home)  # the server's idle clock restarts at the start and the end of each run
     try:
         with temporary_settings(updates={PREFECT_API_URL: url}):
@@ -350,3 +354,4 @@ def recording_server(say=print):
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = old
+        refresh_global_settings_context()

@@ -69,6 +69,7 @@ def test_second_curate_reuses_the_server_and_both_runs_are_recorded(home, tmp_pa
     first = winnow(home, "curate", data, "--out", str(tmp_path / "a"), "--config", str(tmp_path / "c.yaml"))
     assert first.returncode == 0, first.stderr[-3000:]
     assert "starting a local Prefect server in the background" in first.stderr
+    assert "Starting temporary server" not in first.stderr  # no thread of the run fell back to an ephemeral one
     server = srv.read_state(home)
     assert server is not None and server.port != 1 and server.mode == "background"
     assert srv.find_server(home) == server
