@@ -14,7 +14,7 @@ import re
 from typing import Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from curation.config_types import LanguageCode, WordCount
 from curation.rule_text import OPENERS, is_closer, is_symbol, sentence_terminals
@@ -81,7 +81,14 @@ class C4QualityConfig(StepConfig):
     # them (5 sentences, 3 words), and FineWeb ran those: curation.steps.default_steps() states FineWeb's setting
     min_num_sentences: WordCount = 3
     min_words_per_line: WordCount = 5
-    max_word_length: int = Field(1000, ge=-1, description="-1: no limit")
+    max_word_length: int = Field(1000, ge=-1, description="-1: no limit; 0 would drop every line")
+
+    @field_validator("max_word_length")
+    @classmethod
+    def _some_words(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("max_word_length = 0: must be -1 (no limit) or >= 1 (0 drops every line)")
+        return value
     filter_lorem_ipsum: bool = True
     filter_javascript: bool = True
     filter_curly_bracket: bool = True

@@ -56,6 +56,9 @@ class GopherQualityConfig(StepConfig):
     def _ordered(self):
         check_min_max(self, "min_doc_words", "max_doc_words")
         check_min_max(self, "min_avg_word_length", "max_avg_word_length")
+        if self.min_stop_words and len(set(w.lower() for w in self.stop_words)) < self.min_stop_words:
+            raise ValueError(f"min_stop_words = {self.min_stop_words} needs at least that many distinct stop_words "
+                             f"(got {len(self.stop_words)}): every document would be removed")
         return self
 
 

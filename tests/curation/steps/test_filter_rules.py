@@ -159,3 +159,13 @@ def test_unsegmented_scripts_pass_through_with_a_note():
     fr = batch.with_columns(pl.lit("fr").alias("lang"), pl.Series("text", [PROSE] * len(zh)))
     kept, removed = gopher_q.run(fr)
     assert removed.height == 0 and set(kept["unjudged"]) == {"gopher_quality:fr"}
+
+
+def test_configs_that_would_remove_everything_are_refused():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="min_stop_words = 2 needs at least that many distinct stop_words"):
+        GopherQualityConfig(stop_words=())
+    with pytest.raises(ValidationError, match="max_word_length = 0: must be -1"):
+        C4QualityConfig(max_word_length=0)
+    assert GopherQualityConfig(stop_words=(), min_stop_words=0).min_stop_words == 0
