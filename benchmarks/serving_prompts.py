@@ -70,6 +70,10 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--rate", type=float, default=0.33, help="compression rate for the compressed set")
     ap.add_argument("--threads", type=int, default=0, help="torch threads for scoring (0: torch's default)")
+    ap.add_argument("--skip-quality", action="store_true",
+                    help="serve only, no quality scoring or MCR (benchmarks/gpu_suite.sh --dry-run: plumbing checks)")
+    ap.add_argument("--device", default="cpu", help="device for building, compressing and scoring the prompt sets "
+                    "(cpu, cuda, auto); the transformers backend serves on the GPU whenever there is one")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "serving_prompts.json"))
     args = ap.parse_args()
     import torch
@@ -83,7 +87,7 @@ def main() -> None:
     from evals.report import environment
     from evals.serving_bench import run_cell
 
-    model, tok = load_smollm2("cpu")
+    model, tok = load_smollm2(args.device)
     embed = Embedder(show_progress=False).embed
     prompt_sets, sets = {}, {}
     for task in args.tasks:
@@ -93,15 +97,20 @@ def main() -> None:
         for name, ps in prompt_sets[task].items():
             tokens = [len(tok(p, add_special_tokens=False)["input_ids"]) for p in ps.prompts]
             sets[task][name] = {"mean_prompt_tokens": sum(tokens) / len(tokens), "notes": ps.notes,
-                                "quality": quality(ps.prompts, ps.queries, model, tok), "example": ps.prompts[0][-700:]}
+                                "quality": None if args.skip_quality else quality(ps.prompts, ps.queries, model, tok),
+                                "example": ps.prompts[0][-700:]}
         raw = sets[task]["raw"]
         for name, s in sets[task].items():
             s["token_ratio_vs_raw"] = raw["mean_prompt_tokens"] / s["mean_prompt_tokens"]
+            if args.skip_quality:
+                s["quality_kept"] = s["mcr"] = None
+                continue
             s["quality_kept"] = kept(raw["quality"], s["quality"])
             s["mcr"] = s["token_ratio_vs_raw"] * s["quality_kept"].get("accuracy_ratio",
                                                                       s["quality_kept"]["gold_logprob_ratio"])
         print(f"{task}: sets built and scored in {time.perf_counter() - t0:.0f} s: " + ", ".join(
-            f"{n} {s['mean_prompt_tokens']:.0f} tok, MCR {s['mcr']:.2f}" for n, s in sets[task].items()), flush=True)
+            f"{n} {s['mean_prompt_tokens']:.0f} tok, MCR {s['mcr'] or float('nan'):.2f}" for n, s in sets[task].items()),
+            flush=True)
     del model
     cells = []
     for backend in args.backends:
