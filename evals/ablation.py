@@ -65,8 +65,8 @@ def seed_metric(runs: list[dict], value, **fields) -> Metric:
 def arm_report(name: str, runs: list[dict], cfg: TrainConfig, data: dict, serving: dict | None,
                reference_loss: dict | None = None) -> EvalReport:
     """The arm's eval report. Held-out losses carry the unigram baseline of the arm's own training tokens
-    (``statistics.unigram_loss``; ``data["vocab_size"]`` from ``prepare``). ``reference_loss``: the raw arm's final losses, for the
-    tokens-to-reach headline and the data MCR's performance term."""
+    (``statistics.unigram_loss``; ``data["vocab_size"]`` from ``prepare``). ``reference_loss``: the raw arm's
+    final losses, for the tokens-to-reach headline and the data MCR's performance term."""
     versions, hardware = environment()
     metrics = {}
     train_targets, vocab_size = data["arms"][name][:, 1:], data.get("vocab_size")

@@ -39,8 +39,9 @@ def difference(a: Metric, b: Metric, confidence: float = CONFIDENCE) -> dict:
             d = {"ci": None, "delta": None, "method": "none (one measurement)"}
     elif a.stderr is not None and b.stderr is not None and a.n and b.n:
         d = welch_from_summaries(a.mean, a.stderr, a.n, b.mean, b.stderr, b.n, confidence)
-    elif a.ci95 or b.ci95 or a.values or b.values:  # reports written before values were kept: their intervals used z = 1.96 and
-        # bootstrapped inter-token gaps as if independent, too narrow to difference
+    elif a.ci95 or b.ci95 or a.values or b.values:
+        # a report written before values were kept: its intervals used z = 1.96 and bootstrapped inter-token gaps
+        # as if independent, too narrow to difference
         d = {"delta": None, "ci": None, "method": "none (no values kept)"}
     else:
         d = {"delta": None, "ci": None, "method": "none (one measurement)"}

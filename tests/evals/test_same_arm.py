@@ -70,7 +70,7 @@ def test_same_arm_rerun_is_within_noise_on_every_metric(tmp_path):
     assert len(rows) == 23 and {r["verdict"] for r in rows} == {"within noise"}, text
     tests = {r["metric"]: r["test"] for r in rows}
     assert tests["heldout_loss/wikitext"] == "paired t (3 shared seeds)"
-    assert tests["serving/ttft_p50_s"] == "bootstrap (requests)" and tests["serving/itl_p50_s"] == "bootstrap (requests)"
+    assert tests["serving/ttft_p50_s"] == tests["serving/itl_p50_s"] == "bootstrap (requests)"
     assert tests["serving/e2e_p99_s"] == "none (under 5 requests beyond p99)"  # 24 requests: p99 is the max
     assert tests["serving/output_token_throughput"] == "Welch t"
     # the held-out loss is printed with its unigram baseline; the arm's data MCR has its performance term

@@ -40,8 +40,9 @@ def test_curate_eval_then_compare(tmp_path, capsys):
         assert m["data/tokens_kept_fraction"]["mean"] == (1.0 if arm == "raw" else pytest.approx(
             m["data/tokens_available"]["mean"] / raw_tokens))
         assert m["heldout_loss/wikitext"]["baseline_name"] == "unigram"  # printed beside the loss
+        size_ratio = raw_tokens / m["data/tokens_available"]["mean"]
         assert m["data/mcr/wikitext"]["mean"] == (1.0 if arm == "raw" else pytest.approx(  # EfficientLLM's MCR
-            raw_tokens / m["data/tokens_available"]["mean"] * raw_final["wikitext"] / m["heldout_loss/wikitext"]["mean"]))
+            size_ratio * raw_final["wikitext"] / m["heldout_loss/wikitext"]["mean"]))
         assert len(report["details"]["runs"]) == 3 and report["versions"]["torch"].startswith("2.13")
         assert (out / arm / "eval_report.png").stat().st_size > 5_000
         for seed in range(3):
