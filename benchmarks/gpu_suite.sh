@@ -12,9 +12,11 @@
 # so). Metrics are EfficientLLM's (evals/resource_monitor.py): AMU and PCU time averages, AEC average power.
 #
 # Time budget (H200 estimates, not measured: no GPU was lent when this was written): preflight ~10 s;
-# training 3 seeds x 2M tokens of a 50M-parameter Llama, capped at 150 s; serving 2 tasks x 3 prompt sets x
-# 32 queries through transformers, the vLLM engine and the vLLM server (two engine starts), capped at 300 s.
-# Each step runs under `timeout`, so the suite ends within 8 minutes even when a step overruns.
+# training 3 seeds x 1M tokens of a ~50M-parameter Llama, capped at 100 s (the JSON is rewritten after every
+# seed, so a cut run keeps its finished seeds); serving 2 tasks x 3 prompt sets x 24 queries, one step per
+# backend so each writes its own JSON: transformers (capped at 110 s), the vLLM engine and the vLLM server
+# (engine start with compilation and CUDA graphs, 130 s each). Each step runs under `timeout`: the caps add up
+# to 470 s, so the suite ends within 8 minutes even when every step overruns.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,14 +31,14 @@ if (( DRY )); then
   OUT=${OUT_DIR:-$(mktemp -d /tmp/winnow-gpu-suite-dryrun.XXXX)}
   DEVICE=cpu
   TRAIN_ARGS=(--size cpu --token-budget 1024 --seeds 0 --eval-tokens 256)
-  SERVE_ARGS=(--tasks arc_easy --queries 2 --concurrency 2 --max-tokens 4 --backends transformers --skip-quality)
-  TRAIN_LIMIT=600 SERVE_LIMIT=900  # generous: the CPU this runs on may be shared
+  SERVE_ARGS=(--tasks arc_easy --queries 2 --concurrency 2 --max-tokens 4 --skip-quality)
+  TRAIN_LIMIT=600 SERVE_LIMIT=900 VLLM_LIMIT=0  # generous: the CPU this runs on may be shared
 else
   OUT=${OUT_DIR:-benchmarks/results/gpu}
   DEVICE=cuda
-  TRAIN_ARGS=(--size gpu --token-budget 2000000 --seeds 0 1 2 --eval-tokens 65536)
-  SERVE_ARGS=(--tasks arc_easy gsm8k --queries 32 --concurrency 8 --max-tokens 32)
-  TRAIN_LIMIT=150 SERVE_LIMIT=300
+  TRAIN_ARGS=(--size gpu --token-budget 1000000 --seeds 0 1 2 --eval-tokens 65536)
+  SERVE_ARGS=(--tasks arc_easy gsm8k --queries 24 --concurrency 8 --max-tokens 32)
+  TRAIN_LIMIT=100 SERVE_LIMIT=110 VLLM_LIMIT=130
 fi
 mkdir -p "$OUT"
 STATUS=()
@@ -72,13 +74,16 @@ if (( ! DRY )); then
   else
     VLLM_NOTE="no vLLM in $VLLM_PY (make vllm VLLM_PACKAGE=vllm): vLLM backends skipped"
   fi
-  SERVE_ARGS+=(--backends "${BACKENDS[@]}")
 fi
 
 step train_throughput "$TRAIN_LIMIT" "$PY" benchmarks/train_throughput.py --device "$DEVICE" "${TRAIN_ARGS[@]}" \
   --out "$OUT/train_throughput.json"
-step serving_prompts "$SERVE_LIMIT" "$PY" benchmarks/serving_prompts.py --device "$DEVICE" "${SERVE_ARGS[@]}" \
-  --out "$OUT/serving_prompts.json"
+for backend in "${BACKENDS[@]}"; do
+  limit=$SERVE_LIMIT
+  [[ $backend == vllm* ]] && limit=$VLLM_LIMIT
+  step "serving_$backend" "$limit" "$PY" benchmarks/serving_prompts.py --device "$DEVICE" "${SERVE_ARGS[@]}" \
+    --backends "$backend" --out "$OUT/serving_prompts_$backend.json"
+done
 
 {
   echo "{"
@@ -89,6 +94,6 @@ step serving_prompts "$SERVE_LIMIT" "$PY" benchmarks/serving_prompts.py --device
 } > "$OUT/suite.json"
 cat "$OUT/suite.json"
 echo "results in $OUT"
-for f in train_throughput.json serving_prompts.json; do
+for f in train_throughput.json serving_prompts_transformers.json; do
   [[ -s "$OUT/$f" ]] || { echo "gpu_suite: $OUT/$f missing" >&2; exit 1; }
 done

@@ -109,8 +109,8 @@ def main() -> None:
             s["mcr"] = s["token_ratio_vs_raw"] * s["quality_kept"].get("accuracy_ratio",
                                                                       s["quality_kept"]["gold_logprob_ratio"])
         print(f"{task}: sets built and scored in {time.perf_counter() - t0:.0f} s: " + ", ".join(
-            f"{n} {s['mean_prompt_tokens']:.0f} tok, MCR {s['mcr'] or float('nan'):.2f}" for n, s in sets[task].items()),
-            flush=True)
+            f"{n} {s['mean_prompt_tokens']:.0f} tok, MCR {s['mcr'] or float('nan'):.2f}"
+            for n, s in sets[task].items()), flush=True)
     del model
     cells = []
     for backend in args.backends:

@@ -45,8 +45,7 @@ def main() -> None:
     from curation.models import device as pick_device
     from curation.models import load_smollm2_tokenizer
     from curation.shared_data import shared_data_dir
-    from evals.report import environment
-    from evals.statistics import mean_ci, unigram_loss
+    from evals.statistics import unigram_loss
     from evals.train import TrainConfig, is_holdout, read_texts, token_blocks, train
 
     device = pick_device(args.device)
@@ -61,6 +60,12 @@ def main() -> None:
                 "raw_heldout": token_blocks([t for i, t in docs if is_holdout(i, cfg.holdout_percent)], tok,
                                             cfg.seq_len)[:n_eval]}
     runs = []
+    tok_count, tok_len = int(blocks.size), len(tok)
+
+    def write() -> None:  # after every seed: a run cut short by the GPU suite's timeout keeps what finished
+        summarize(runs, args, cfg, device, tok_count, {h: unigram_loss(blocks[:, 1:], b[:, 1:], tok_len)
+                                                       for h, b in held_out.items()})
+
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
             t0 = time.perf_counter()
@@ -73,15 +78,23 @@ def main() -> None:
                   f"), held-out {r['final']['wikitext']:.3f} / {r['final']['raw_heldout']:.3f} nats"
                   + (f", AMU {gpu['amu']:.3f} PCU {gpu['pcu']:.3f} AEC {gpu['aec_w']:.0f} W" if gpu else "")
                   + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
+            write()
+
+
+def summarize(runs: list[dict], args, cfg, device: str, train_tokens: int, unigram: dict[str, float]) -> None:
+    from evals.report import environment
+    from evals.statistics import mean_ci
+
     gpu_keys = ("amu", "pcu", "aec_w")
     summary = {"tokens_per_s": mean_ci([r["tokens_per_s"] for r in runs]),
-               **{f"heldout_loss/{h}": mean_ci([r["final"][h] for r in runs]) | {
-                   "unigram_baseline": unigram_loss(blocks[:, 1:], held_out[h][:, 1:], len(tok))} for h in held_out},
+               **{f"heldout_loss/{h}": mean_ci([r["final"][h] for r in runs]) | {"unigram_baseline": base}
+                  for h, base in unigram.items()},
                **{k: mean_ci([r["resources"]["gpu"][k] for r in runs if r["resources"].get("gpu")
                               and r["resources"]["gpu"].get(k) is not None]) for k in gpu_keys}}
     versions, hardware = environment()
     result = {"benchmark": "train_throughput", "device": device, "size": args.size, "config": asdict(cfg),
-              "train_tokens_available": int(blocks.size), "seeds": args.seeds,
+              "train_tokens_available": train_tokens, "seeds_requested": args.seeds,
+              "seeds_finished": [r["config"]["seed"] for r in runs],
               "definitions": {
                   "tokens_per_s": "EfficientLLM training throughput: tokens trained / training seconds, the held-out "
                                   "evaluations' seconds excluded (evals.train)",
