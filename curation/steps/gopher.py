@@ -20,7 +20,7 @@ from curation.steps.base import StepConfig
 from curation.steps.heuristic import HeuristicFilter
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
-BULLETS = ("•", "‣", "◦", "▪", "●", "-", "*")
+BULLETS = ("•", "-")  # datatrove 0.10.1's bullets; markdown "*" lists (LIMA answers) are prose
 
 
 class GopherQualityConfig(StepConfig):
