@@ -240,6 +240,8 @@ def compare(sources: dict[str, list[tuple[str, str]]], win: dict, dt: dict) -> d
                 c[cell] += 1
                 if cell == "both_drop":
                     c["both_drop_same_reason"] += w.split(" [")[0] == d.split(" [")[0]
+                if cell in ("winnow_only_drop", "datatrove_only_drop") and not explained(w, d):
+                    c["unexplained"] += 1
                 if cell in ("winnow_only_drop", "datatrove_only_drop") or (cell == "both_drop" and w.split(" [")[0] != d.split(" [")[0]):
                     kind = f"winnow {w or 'keep'} / datatrove {d or 'keep'}"
                     differs[kind] = cell != "both_drop"
@@ -252,9 +254,12 @@ def compare(sources: dict[str, list[tuple[str, str]]], win: dict, dt: dict) -> d
             agree = c["both_keep"] + c["both_drop"]
             per_source[src] = {"docs": n, "agreement": round(agree / n, 4) if n else None,
                                **{k: c[k] for k in ("both_keep", "both_drop", "winnow_only_drop",
-                                                    "datatrove_only_drop", "both_drop_same_reason")}}
-        total = {k: sum(s[k] for s in per_source.values()) for k in next(iter(per_source.values())) if k != "agreement"}
+                                                    "datatrove_only_drop", "both_drop_same_reason", "unexplained")},
+                               "agreement_apart_from_explained": round(1 - c["unexplained"] / n, 4) if n else None}
+        rates = ("agreement", "agreement_apart_from_explained")
+        total = {k: sum(s[k] for s in per_source.values()) for k in next(iter(per_source.values())) if k not in rates}
         total["agreement"] = round((total["both_keep"] + total["both_drop"]) / total["docs"], 4)
+        total["agreement_apart_from_explained"] = round(1 - total["unexplained"] / total["docs"], 4)
         result[name] = {
             "total": total,
             "per_source": per_source,
@@ -262,6 +267,11 @@ def compare(sources: dict[str, list[tuple[str, str]]], win: dict, dt: dict) -> d
                                "examples": examples[k]} for k, v in kinds.most_common()],
         }
     return result
+
+
+def explained(w: str | None, d: str | None) -> bool:
+    """A decision disagreement with a known reading: a [cause] on either side, or winnow judging nothing."""
+    return any(r and ("[" in r or r.startswith("keep(unjudged")) for r in (w, d))
 
 
 def deviations(agreement: dict) -> list[dict]:
@@ -288,16 +298,20 @@ def winnow_speed_worker(docs_path: str, chain: str) -> None:
     warm = frame(docs[:50])  # model load and any JIT compile happen here, untimed
     for step in steps:
         warm, _ = step.run(warm)
+    per_step = dict.fromkeys(CHAINS[chain], 0.0)
     passes, start = 0, time.perf_counter()
     while passes == 0 or time.perf_counter() - start < MIN_TIMED_S:  # short passes are repeated: mean per pass
         kept = 0
         for batch in batches:
-            for step in steps:
+            for name, step in zip(CHAINS[chain], steps):
+                t = time.perf_counter()
                 batch, _ = step.run(batch)
+                per_step[name] += time.perf_counter() - t
             kept += batch.height
         passes += 1
     seconds = (time.perf_counter() - start) / passes
-    print(json.dumps({"seconds": seconds, "docs": len(docs), "kept": kept, "passes": passes}))
+    print(json.dumps({"seconds": seconds, "docs": len(docs), "kept": kept, "passes": passes,
+                      "per_step_s": {k: v / passes for k, v in per_step.items()}}))
 
 
 def pinned(cmd: list[str]) -> dict:
@@ -315,6 +329,7 @@ def speed(sources: dict, fraction: float, lid: str, workdir: Path, reps: int = 3
     n_bytes = sum(len(t.encode("utf-8")) for _, t in docs)
     runs: dict[str, dict[str, list]] = {c: {"winnow": [], "datatrove": []} for c in CHAINS}
     kept: dict[str, dict[str, int]] = {c: {} for c in CHAINS}
+    steps_s: dict[str, dict[str, list]] = {c: defaultdict(list) for c in CHAINS}
     cmds = {
         "winnow": lambda c: [sys.executable, __file__, "--winnow-speed-worker", str(path), c],
         "datatrove": lambda c: [str(PEERS_PY), str(DT_SIDE), "speed", "--docs", str(path), "--chain", c,
@@ -326,6 +341,8 @@ def speed(sources: dict, fraction: float, lid: str, workdir: Path, reps: int = 3
             for tool in order:
                 r = pinned(cmds[tool](chain))
                 runs[chain][tool].append(r["seconds"])
+                for name, sec in r.get("per_step_s", {}).items():
+                    steps_s[chain][name].append(sec)
                 kept[chain][tool] = r["kept"]
                 print(f"  speed rep {rep + 1} {chain:10s} {tool:9s} {r['seconds']:.2f} s", flush=True)
     out = {"docs": len(docs), "mb": round(n_bytes / 1e6, 3), "sources": list(SPEED_SOURCES), "sample_every": step,
@@ -339,6 +356,7 @@ def speed(sources: dict, fraction: float, lid: str, workdir: Path, reps: int = 3
             out[chain][tool] = {"seconds": [round(s, 3) for s in runs[chain][tool]], "median_s": round(med, 3),
                                 "mb_per_s": round(n_bytes / 1e6 / med, 4), "docs_per_s": round(len(docs) / med, 1),
                                 "kept": kept[chain][tool]}
+        out[chain]["winnow"]["per_step_median_s"] = {k: round(statistics.median(v), 4) for k, v in steps_s[chain].items()}
         out[chain]["speedup"] = round(out[chain]["datatrove"]["median_s"] / out[chain]["winnow"]["median_s"], 2)
     return out
 
@@ -353,11 +371,15 @@ def render_markdown(res: dict) -> str:
            "Each filter alone on the original text of each document. Written by `benchmarks/filter_agreement.py`.", "",
            "Documents per source: " + ", ".join(f"{s} {n}" for s, n in res["sources"].items()), "",
            "## Agreement per filter and source", "",
-           "| filter | source | docs | agreement | both keep | both drop (same reason) | winnow-only drop | "
-           "datatrove-only drop |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           "*apart from explained*: agreement when the decision disagreements with a known reading (a [cause] or "
+           "winnow's unjudged pass-through, see the deviations table) are set aside; the issue's target is >= 99 % "
+           "on every source.", "",
+           "| filter | source | docs | agreement | apart from explained | both keep | both drop (same reason) | "
+           "winnow-only drop | datatrove-only drop |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in res["agreement"].items():
         for src, c in [*r["per_source"].items(), ("**all**", r["total"])]:
-            out.append(f"| {name} | {src} | {c['docs']} | {100 * c['agreement']:.2f} % | {c['both_keep']} | "
+            out.append(f"| {name} | {src} | {c['docs']} | {100 * c['agreement']:.2f} % | "
+                       f"{100 * c['agreement_apart_from_explained']:.2f} % | {c['both_keep']} | "
                        f"{c['both_drop']} ({c['both_drop_same_reason']}) | {c['winnow_only_drop']} | "
                        f"{c['datatrove_only_drop']} |")
     out += ["", "## Deviations (skeleton for the README)", "",
@@ -397,6 +419,11 @@ def render_markdown(res: dict) -> str:
                 out.append(f"| {chain} | {tool} | {t['median_s']} | {t['mb_per_s']} | {t['docs_per_s']} | {t['kept']} | "
                            f"{', '.join(map(str, t['seconds']))} |")
             out.append(f"| {chain} | winnow speed-up | {s[chain]['speedup']}x | | | | |")
+        for chain in ("heuristic", "end_to_end"):
+            per = s[chain]["winnow"].get("per_step_median_s", {})
+            if per:
+                out.append(f"\nwinnow {chain}, median seconds per step (the input shrinks along the chain): "
+                           + ", ".join(f"{k} {v}" for k, v in per.items()))
         out += ["", "heuristic = gopher_repetition, gopher_quality, c4_quality, fineweb_quality chained; end_to_end adds "
                 "normalize and langid in front for winnow, langid for datatrove (it has no normalize step)."]
     return "\n".join(out) + "\n"
