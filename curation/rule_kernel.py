@@ -526,8 +526,8 @@ def _ngram_stats(wh, wl, nw, ns, want_top, want_dup, top_out, dup_out):
 
 
 @nb.njit(cache=True)
-def _rule_stats(buf, offsets, flags, lower, bullets, stop_hashes, short_len, ns, want_top, want_dup,
-                want_ngrams):
+def _rule_stats(buf, offsets, flags, lower, bullets, stop_hashes, max_stop_len, short_len, ns, want_top, want_dup,
+                want_ngrams, want_dup_lines, want_paragraphs):
     nd = len(offsets) - 1
     out = np.zeros((nd, N_STATS), dtype=np.int64)
     top_out = np.zeros((nd, len(ns)), dtype=np.int64)
@@ -550,7 +550,8 @@ def _rule_stats(buf, offsets, flags, lower, bullets, stop_hashes, short_len, ns,
         # lines
         m = _content_lines(cps, n, flags, ls, le)
         o[N_LINES] = m
-        o[DUP_LINES], o[DUP_LINE_CHARS] = _dup_ranges(cps, ls, le, m, lower)
+        if want_dup_lines:
+            o[DUP_LINES], o[DUP_LINE_CHARS] = _dup_ranges(cps, ls, le, m, lower)
         for j in range(m):
             a = ls[j]
             b = le[j]
@@ -572,35 +573,36 @@ def _rule_stats(buf, offsets, flags, lower, bullets, stop_hashes, short_len, ns,
             if cps[y - 1] == 0x2026 or (y - a >= 3 and cps[y - 1] == 46 and cps[y - 2] == 46 and cps[y - 3] == 46):
                 o[ELLIPSIS_LINES] += 1
         # paragraphs: text.strip() split on runs of 2+ "\n", whitespace-only ones dropped
-        s = 0
-        while s < n and flags[cps[s]] & SPACE:
-            s += 1
-        e = n
-        while e > s and flags[cps[e - 1]] & SPACE:
-            e -= 1
-        pm = 0
-        a = s
-        i = s
-        while i <= e:
-            if i == e or (cps[i] == 10 and i + 1 < e and cps[i + 1] == 10):
-                content = False
-                for k in range(a, i):
-                    if not flags[cps[k]] & SPACE:
-                        content = True
+        if want_paragraphs:
+            s = 0
+            while s < n and flags[cps[s]] & SPACE:
+                s += 1
+            e = n
+            while e > s and flags[cps[e - 1]] & SPACE:
+                e -= 1
+            pm = 0
+            a = s
+            i = s
+            while i <= e:
+                if i == e or (cps[i] == 10 and i + 1 < e and cps[i + 1] == 10):
+                    content = False
+                    for k in range(a, i):
+                        if not flags[cps[k]] & SPACE:
+                            content = True
+                            break
+                    if content:
+                        ls[pm] = a
+                        le[pm] = i
+                        pm += 1
+                    if i == e:
                         break
-                if content:
-                    ls[pm] = a
-                    le[pm] = i
-                    pm += 1
-                if i == e:
-                    break
-                while i < e and cps[i] == 10:
+                    while i < e and cps[i] == 10:
+                        i += 1
+                    a = i
+                else:
                     i += 1
-                a = i
-            else:
-                i += 1
-        o[N_PARAS] = pm
-        o[DUP_PARAS], o[DUP_PARA_CHARS] = _dup_ranges(cps, ls, le, pm, lower)
+            o[N_PARAS] = pm
+            o[DUP_PARAS], o[DUP_PARA_CHARS] = _dup_ranges(cps, ls, le, pm, lower)
         # characters
         run = 0
         for i in range(n):
@@ -626,7 +628,7 @@ def _rule_stats(buf, offsets, flags, lower, bullets, stop_hashes, short_len, ns,
             if word_flag[t]:
                 wl[nw] = tok_e[t] - tok_s[t]
                 o[WORD_CHARS] += wl[nw]
-                if len(stop_hashes):
+                if len(stop_hashes) and wl[nw] <= max_stop_len:
                     lh = _hash_range(cps, tok_s[t], tok_e[t], lower, True)
                     for q in range(len(stop_hashes)):
                         if stop_hashes[q] == lh:
@@ -656,7 +658,8 @@ def _lower_hash(word: str) -> int:
 
 
 def rule_stats(texts: pl.Series | list[str], bullets=("•",), stop_words=(), short_len: int = 30,
-               top_ns=(), dup_ns=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               top_ns=(), dup_ns=(), dup_lines: bool = True,
+               paragraphs: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-document statistics (n_docs x N_STATS int64), top n-gram characters and duplicated n-gram characters."""
     flags, lower = char_tables()
     if len(stop_words) > 64:
@@ -669,16 +672,16 @@ def rule_stats(texts: pl.Series | list[str], bullets=("•",), stop_words=(), sh
     if any(n < 1 for n in ns):
         raise ValueError("n-gram sizes must be >= 1")
     st, top, dup = _rule_stats(
-        buf, offsets, flags, lower, _cps("".join(bullets)), stop, short_len, np.array(ns, dtype=np.int64),
-        np.array([n in top_ns for n in ns], dtype=np.bool_), np.array([n in dup_ns for n in ns], dtype=np.bool_),
-        bool(ns))
+        buf, offsets, flags, lower, _cps("".join(bullets)), stop, max((len(w) for w in stop_words), default=0),
+        short_len, np.array(ns, dtype=np.int64), np.array([n in top_ns for n in ns], dtype=np.bool_),
+        np.array([n in dup_ns for n in ns], dtype=np.bool_), bool(ns), dup_lines, paragraphs)
     return st, top[:, [ns.index(n) for n in top_ns]], dup[:, [ns.index(n) for n in dup_ns]]
 
 
 def gopher_quality_reasons(texts, config) -> list[str | None]:
     from curation.steps.gopher import gopher_quality_reason
 
-    st, _, _ = rule_stats(texts, config.bullet_chars, config.stop_words)
+    st, _, _ = rule_stats(texts, config.bullet_chars, config.stop_words, dup_lines=False, paragraphs=False)
     return [gopher_quality_reason(config, int(r[N_WORDS]), int(r[WORD_CHARS]), int(r[HASHES]), int(r[ELLIPSES]),
                                   int(r[N_LINES]), int(r[BULLET_LINES]), int(r[ELLIPSIS_LINES]), int(r[N_CHUNKS]),
                                   int(r[ALPHA_CHUNKS]), int(r[STOP_WORDS])) for r in st]
@@ -700,7 +703,7 @@ def gopher_repetition_reasons(texts, config) -> list[str | None]:
 def fineweb_reasons(texts, config) -> list[str | None]:
     from curation.steps.fineweb import fineweb_reason
 
-    st, _, _ = rule_stats(texts, short_len=config.short_line_length)
+    st, _, _ = rule_stats(texts, short_len=config.short_line_length, paragraphs=False)
     return [fineweb_reason(config, int(r[N_LINES]), int(r[PUNCT_LINES]), int(r[SHORT_LINES]), int(r[DUP_LINE_CHARS]),
                            int(r[N_CHARS] - r[NEWLINES]), int(r[NEWLINES]), int(r[N_TOKENS])) for r in st]
 
