@@ -13,7 +13,7 @@ import numpy as np
 from evals.lm_scoring import score_continuations
 from evals.statistics import majority_baseline, mean_ci, proportion_ci
 from evals.tasks import Task
-from prompts.demos import select_demos
+from prompts.demos import SelfMatches, select_demos
 from prompts.templates import render
 
 
@@ -37,11 +37,14 @@ def run_condition(task: Task, queries: list[int], k: int, strategy: str, seed: i
                   pool_emb: np.ndarray, test_emb: np.ndarray, lam: float = 0.5) -> dict:
     start = time.perf_counter()
     labels = [task.label_of(e) for e in task.pool] if strategy == "balanced" else None
+    itself = SelfMatches([str(i) for i in range(len(task.pool))], [e.input for e in task.pool])
     records = []
     prompt_tokens = 0
     for qi in queries:
         ex = task.test[qi]
-        picks = select_demos(test_emb[qi], pool_emb, k, strategy, seed=seed * 100_003 + qi, lam=lam, labels=labels)
+        # a pool item with the query's input text is the query itself: never its own demo (issue 15)
+        picks = select_demos(test_emb[qi], pool_emb, k, strategy, seed=seed * 100_003 + qi, lam=lam, labels=labels,
+                             exclude=itself.matches(None, ex.input))
         demos = [task.pool[p.index] for p in picks]
         prompt = render(task.template, [d.fields for d in demos], ex.fields)
         scores = score_continuations(model, tokenizer, prompt, [" " + c for c in ex.choices])

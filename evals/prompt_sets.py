@@ -81,7 +81,7 @@ def cloze_items(task_name: str, n: int, shots: int = 5):
 
 def build(task: str, n: int, model, tokenizer, embed, rate: float = 0.33) -> dict[str, PromptSet]:
     from prompts.compress import compress
-    from prompts.demos import select_demos
+    from prompts.demos import SelfMatches, select_demos
 
     k = SHOTS[task]
     if task == "gsm8k":
@@ -94,7 +94,9 @@ def build(task: str, n: int, model, tokenizer, embed, rate: float = 0.33) -> dic
         pool_keys = pool_texts = [f"{e.input} {e.output}" for e in t.pool]
         query_keys = [q.text for q in queries]
     pool_emb, query_emb = embed(pool_keys), embed(query_keys)
-    selected = [[pool_texts[p.index] for p in select_demos(query_emb[i], pool_emb, k, "knn")]
+    itself = SelfMatches([str(i) for i in range(len(pool_keys))], pool_keys)  # a query is never its own demo
+    selected = [[pool_texts[p.index] for p in select_demos(query_emb[i], pool_emb, k, "knn",
+                                                            exclude=itself.matches(None, query_keys[i]))]
                 for i in range(len(queries))]
     squeezed = compress({"context": context}, rate=rate, model=model, tokenizer=tokenizer, embed=embed)
     joined = "\n\n".join(context)
