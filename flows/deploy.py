@@ -42,6 +42,7 @@ def flows() -> dict:
     from flows.curate import curate_corpus
     from flows.compress import compress_prompts
     from flows.evaluate import compare_reports, efficiency_eval
+    from flows.mix import mix_corpus
     from flows.select import select_demos, select_finetune
 
     return {
@@ -57,6 +58,8 @@ def flows() -> dict:
                             "Train raw vs curated at one token budget, benchmark serving, report and compare."),
         "compare_reports": (compare_reports, _path_parameters((), ("a", "b", "out")),
                             "Compare two eval reports: deltas, intervals, verdicts."),
+        "mix_corpus": (mix_corpus, _path_parameters(("inputs",), ("out",)),
+                       "Sample a corpus to target proportions per group under a document or token budget."),
     }
 
 

@@ -17,6 +17,7 @@ from curation.steps.langid import LanguageId, LanguageIdConfig
 from curation.steps.line_dedup import LineDedup, LineDedupConfig
 from curation.steps.mail_body import MailBody, MailBodyConfig
 from curation.steps.minhash import MinHashConfig, MinHashDedup
+from curation.steps.mix import Mix, MixConfig
 from curation.steps.normalize import Normalize, NormalizeConfig
 from curation.steps.pii import PiiConfig, PiiRedaction
 from curation.steps.quality import QualityClassifier, QualityConfig
@@ -28,7 +29,7 @@ STEP_CLASSES: dict[str, type[Step]] = {
     for cls in (
         Normalize, ExactDedup, MinHashDedup, GopherQualityFilter, GopherRepetitionFilter,
         C4QualityFilter, FineWebQualityFilter, LanguageId, QualityClassifier, MailBody, LineDedup, Decontaminate,
-        Extract, UrlDedup, UrlFilter, PiiRedaction, Tokenize,
+        Extract, UrlDedup, UrlFilter, PiiRedaction, Tokenize, Mix,
     )
 }
 
@@ -36,7 +37,7 @@ AnyStepConfig = Annotated[
     Union[
         NormalizeConfig, ExactDedupConfig, MinHashConfig, GopherQualityConfig, GopherRepetitionConfig,
         C4QualityConfig, FineWebQualityConfig, LanguageIdConfig, QualityConfig, MailBodyConfig, LineDedupConfig,
-        DecontaminateConfig, ExtractConfig, UrlDedupConfig, UrlFilterConfig, PiiConfig, TokenizeConfig,
+        DecontaminateConfig, ExtractConfig, UrlDedupConfig, UrlFilterConfig, PiiConfig, TokenizeConfig, MixConfig,
     ],
     Field(discriminator="step"),
 ]

@@ -12,10 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_flow_is_deployed_with_resolved_paths():
     deployments = {d.name: d for d in build_deployments(ROOT / "configs" / "deployments.yaml", base=ROOT)}
     assert set(deployments) == {name.replace("_", "-") for name in flows()} == {
-        "curate-corpus", "select-finetune", "select-demos", "compress-prompts", "efficiency-eval", "compare-reports"}
+        "curate-corpus", "select-finetune", "select-demos", "compress-prompts", "efficiency-eval", "compare-reports",
+        "mix-corpus"}
     select = deployments["select-finetune"].parameters
     assert select["strategy"] == "kcenter" and Path(select["pool"][0]).is_absolute()
     assert Path(select["pool"][0]).exists() and Path(select["out"]).is_absolute()
     compress = deployments["compress-prompts"].parameters
     assert Path(compress["path"]).is_file() and compress["rate"] == 0.5
     assert deployments["curate-corpus"].schedules  # the nightly cron
+    mix = deployments["mix-corpus"].parameters
+    assert Path(mix["inputs"][0]).is_file() and mix["by"] == "label" and Path(mix["out"]).is_absolute()
