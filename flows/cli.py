@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from curation.config_types import count_arg
-from flows import cli_compress, cli_eval, cli_mix, cli_select, cli_tokenize
+from flows import cli_augment, cli_compress, cli_eval, cli_mix, cli_select, cli_tokenize
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_eval.add_parsers(sub, _formatter)
     cli_tokenize.add_parsers(sub, _formatter)
     cli_mix.add_parsers(sub, _formatter)
+    cli_augment.add_parsers(sub, _formatter)
     return parser
 
 
@@ -272,7 +273,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 COMMANDS = {"curate": cmd_curate, "train-quality": cmd_train_quality, "report": cmd_report,
             "demo-shard": cmd_demo_shard, "server": cmd_server, "serve": cmd_serve, **cli_select.COMMANDS,
-            **cli_compress.COMMANDS, **cli_eval.COMMANDS, **cli_tokenize.COMMANDS, **cli_mix.COMMANDS}
+            **cli_compress.COMMANDS, **cli_eval.COMMANDS, **cli_tokenize.COMMANDS, **cli_mix.COMMANDS,
+            **cli_augment.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

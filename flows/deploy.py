@@ -39,6 +39,7 @@ def _curate_parameters(params: dict, base: Path) -> dict:
 
 def flows() -> dict:
     """Flow name -> (flow object, parameter resolver, description). Later flows register here."""
+    from flows.augment import augment_pool
     from flows.curate import curate_corpus
     from flows.compress import compress_prompts
     from flows.evaluate import compare_reports, efficiency_eval
@@ -58,6 +59,8 @@ def flows() -> dict:
                             "Train raw vs curated at one token budget, benchmark serving, report and compare."),
         "compare_reports": (compare_reports, _path_parameters((), ("a", "b", "out")),
                             "Compare two eval reports: deltas, intervals, verdicts."),
+        "augment_pool": (augment_pool, _path_parameters(("pool",), ("out",)),
+                         "EDA augmentation of a small labelled pool; edits whose kNN label changes are dropped."),
         "mix_corpus": (mix_corpus, _path_parameters(("inputs",), ("out",)),
                        "Sample a corpus to target proportions per group under a document or token budget."),
     }
