@@ -54,6 +54,8 @@ def cmd_augment(args: argparse.Namespace) -> int:
     for op, c in s["operations"].items():
         print(f"  {op:8s} made {c['made']}, kept {c['kept']}, dropped by label check {c['dropped_label_check']}, "
               f"unchanged {c['unchanged']}")
+    if s.get("note"):
+        print(f"note: {s['note']}")
     if s["unlabelled"]:
         print(f"{s['unlabelled']} items without a {args.label_field!r} were copied, not augmented")
     print(f"output: {s['out']}\ndropped: {s['dropped_file']}")

@@ -144,7 +144,10 @@ def augment(texts: Sequence[str], labels: Sequence, ids: Sequence[str], params: 
                 items[j].knn_label = vote
                 if vote != items[j].label:
                     items[j].kept, items[j].reason = False, f"knn label {vote} != parent label {items[j].label}"
-    return Augmentation(items, summarize(items, len(texts), params))
+    summary = summarize(items, len(texts), params)
+    if params.check and (len(set(labels)) < 2 or len(texts) < 2):
+        summary["note"] = "label check skipped: it needs at least two items and two labels"
+    return Augmentation(items, summary)
 
 
 def summarize(items: list[AugmentedItem], pool_size: int, params: AugmentParams) -> dict:

@@ -125,3 +125,22 @@ def test_wordnet_reader_on_a_two_synset_database(tmp_path):
     assert wn("laughing") == ("laugh", "express joy")  # verb rule ing -> ""
     assert wn("funny") == ("amusing",)  # the (a) position marker is not part of the lemma
     assert wn("table") == ()
+
+
+def test_check_is_skipped_and_said_so_with_one_label():
+    result = augment(["good film", "good movie"], ["pos", "pos"], ["a", "b"], AugmentParams(ops=["swap"]),
+                     embed=bag_embed)
+    assert result.summary["note"] == "label check skipped: it needs at least two items and two labels"
+    assert all(a.knn_label is None for a in result.items)
+
+
+def test_flow_artifact_lists_operations_with_kept_and_dropped():
+    from flows.augment import render_markdown
+
+    result = augment(["good film", "bad film", "good movie", "bad movie"], ["pos", "neg", "pos", "neg"],
+                     list("abcd"), AugmentParams(ops=["synonym", "swap"], k=1), embed=bag_embed,
+                     synonyms=lambda w: ("bad",) if w == "good" else ())
+    text = render_markdown(result.summary | {"unlabelled": 0, "quarantined": 0, "out": "o.jsonl",
+                                             "dropped_file": "o.dropped.jsonl", "written": 4 + result.summary["kept"]})
+    assert "| synonym | 4 | 0 | 2 | 2 |" in text  # good -> bad flips both "good" items; "bad" has no synonym
+    assert "| operation | made | kept | dropped by label check | unchanged |" in text
