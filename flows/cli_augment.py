@@ -30,7 +30,8 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     p.add_argument("--k", type=int, default=5, help="originals voting in the label check (default: 5)")
     p.add_argument("--no-check", action="store_true", help="keep every edit (no label-preservation check)")
     p.add_argument("--text-field", default="text", metavar="NAME", help="text field (default: text)")
-    p.add_argument("--label-field", default="label", metavar="NAME", help="label field, dotted for nested (default: label)")
+    p.add_argument("--label-field", default="label", metavar="NAME",
+                   help="label field, dotted for nested (default: label)")
 
 
 def cmd_augment(args: argparse.Namespace) -> int:
