@@ -17,7 +17,6 @@ import orjson
 import polars as pl
 
 from curation.pipeline import InvariantError
-from curation.readers import ReaderConfig, read_documents
 from curation.steps.mix import MixConfig
 from curation.storage import atomic_write_json, atomic_write_text
 
@@ -42,17 +41,27 @@ def _rows(frame: pl.DataFrame, expand: bool) -> bytes:
     return bytes(buf)
 
 
-def mix_files(inputs: list[str], config: MixConfig, out: str | Path, text_field: str = "text") -> dict:
+def read_pool(inputs: list[str], text_field: str | None = None) -> tuple[pl.DataFrame, int]:
+    """(documents, quarantined lines): plain documents, or instruction pairs recognised by their fields as
+    ``winnow select`` does (Alpaca/LIMA, GSM8K, ShareGPT, prompt/response). A pair's ``text`` is prompt and
+    response together (what a token budget counts); its response is kept as ``response`` beside its fields."""
+    from curation.select.pool import load_pool
+
+    pool = load_pool(inputs, text_field)
+    if not len(pool):
+        raise ValueError(f"{inputs}: no readable documents ({len(pool.quarantined)} lines quarantined)")
+    meta = [orjson.dumps(m | ({"response": r} if p else {})).decode()
+            for m, p, r in zip(pool.metadata, pool.prompts, pool.responses)]
+    frame = pl.DataFrame({"id": pool.ids, "text": pool.texts, "metadata": meta, "source": pool.sources},
+                         schema={"id": pl.String, "text": pl.String, "metadata": pl.String, "source": pl.String})
+    return frame, len(pool.quarantined)
+
+
+def mix_files(inputs: list[str], config: MixConfig, out: str | Path, text_field: str | None = None) -> dict:
     """Runs the mix; returns the report (also written as JSON and markdown)."""
     from curation.runner import run_frames
 
-    quarantined: list[dict] = []
-    frames = [b for b in read_documents(inputs, ReaderConfig(text_field=text_field),
-                                        lambda f, line, err, raw: quarantined.append({"file": f, "line": line,
-                                                                                      "error": err}))]
-    if not frames:
-        raise ValueError(f"{inputs}: no readable documents ({len(quarantined)} lines quarantined)")
-    frame = pl.concat(frames, how="diagonal_relaxed")
+    frame, n_quarantined = read_pool(inputs, text_field)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = side_path(out, ".work")
@@ -62,7 +71,7 @@ def mix_files(inputs: list[str], config: MixConfig, out: str | Path, text_field:
     plan = orjson.loads((work / "run" / "_stages" / "01-mix" / "work" / "plan.json").read_bytes())
     atomic_write_text(out, _rows(kept, expand=True).decode())
     atomic_write_text(side_path(out, ".removed.jsonl"), _rows(removed, expand=False).decode())
-    report = build_report(config, plan, frame.height, kept.height, removed.height, len(quarantined), out)
+    report = build_report(config, plan, frame.height, kept.height, removed.height, n_quarantined, out)
     atomic_write_json(side_path(out, ".report.json"), report)
     atomic_write_text(side_path(out, ".report.md"), render_markdown(report))
     return report

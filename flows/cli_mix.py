@@ -18,7 +18,8 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
         description=(
             "Sample INPUT (documents or an instruction pool; any format `winnow curate` reads) to target\n"
             "proportions per group with the `mix_corpus` flow, under a document or token budget.\n\n"
-            "Groups (--by): a metadata field (dotted for nested: meta.source), url_domain, label, language.\n"
+            "Groups (--by): a metadata field (dotted for nested: meta.source), url_domain, label, language, or\n"
+            "file (the input file's name).\n"
             "Targets: natural (p ∝ n^(1/T); --temperature 1 keeps the corpus' shares, inf is uniform), uniform,\n"
             "or a JSON/YAML file of group -> weight. A group gets at most --max-upsample K times its documents\n"
             "(repeats are recorded); what a capped group cannot take goes to the others. --rehydrate repeats\n"
@@ -39,7 +40,8 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     p.add_argument("--tokenizer", default="words", metavar="words|smollm2|PATH",
                    help="unit of a token budget (default: whitespace words)")
     p.add_argument("--rehydrate", action="store_true", help="repeat documents by duplicate-cluster size")
-    p.add_argument("--text-field", default="text", metavar="NAME", help="field holding the text (default: text)")
+    p.add_argument("--text-field", metavar="NAME",
+                   help="plain documents in this field (default: detect text or instruction pairs, as select does)")
     p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--out", required=True, metavar="FILE.jsonl", help="where the mix goes")
 

@@ -12,14 +12,14 @@ from curation.steps.mix import MixConfig, Temperature, load_target
 
 
 @task(name="mix-files", cache_policy=NO_CACHE)
-def mix_task(inputs: list[str], config: MixConfig, out: str, text_field: str) -> dict:
+def mix_task(inputs: list[str], config: MixConfig, out: str, text_field: str | None) -> dict:
     return mix_files(inputs, config, out, text_field)
 
 
 @flow(name="mix_corpus", log_prints=True)
 def mix_corpus(inputs: list[str], by: str, budget: str, out: str = "runs/mix/mix.jsonl", target: str = "natural",
                temperature: Temperature = 1.0, max_upsample: PositiveInt = 1, tokenizer: str = "words",
-               rehydrate: bool = False, seed: Seed = 0, text_field: str = "text") -> dict:
+               rehydrate: bool = False, seed: Seed = 0, text_field: str | None = None) -> dict:
     """Sample INPUTS to target proportions per group (``by``) under ``budget`` (documents or 'N tokens').
 
     target: natural (p ∝ n^(1/temperature)), uniform, or a JSON/YAML file of group -> weight."""

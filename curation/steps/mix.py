@@ -1,8 +1,8 @@
 """Sample a corpus (or an instruction pool) to target proportions per group under a document or token budget.
 
 Groups: a metadata field (dotted for nested keys: ``meta.source``), ``url_domain`` (host of the document's URL,
-``www.`` dropped), ``label``, or ``language``/``lang`` (the langid step's ``lang`` column, else the metadata's
-``language``/``lang``). A column of the batch with the ``by`` name wins over metadata. No value -> ``(none)``.
+``www.`` dropped), ``label``, ``language``/``lang`` (the langid step's ``lang`` column, else the metadata's
+``language``/``lang``), or ``file`` (the input file's name: one source per file). A column of the batch with the ``by`` name wins over metadata. No value -> ``(none)``.
 
 Target proportions p_g, in budget units (documents, or tokens for a token budget):
 
@@ -113,6 +113,8 @@ def group_values(batch: pl.DataFrame, by: str) -> list[str]:
     """The group of every document of ``batch`` (see the module docstring for the keys)."""
     from curation.urls import domain_of
 
+    if by == "file":
+        return [Path(s.rsplit(":", 1)[0]).name for s in batch["source"].to_list()]
     names = ("lang", "language") if by in ("lang", "language") else (by,)
     for name in names:
         if name in batch.columns and name not in ("text", "metadata", "id", "source"):

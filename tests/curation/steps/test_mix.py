@@ -133,6 +133,26 @@ def test_budget_and_config_errors():
     assert integer_quotas({"a": 1.5, "b": 1.5}, {"a": 10, "b": 10}, 3) == {"a": 2, "b": 1}
 
 
+def test_group_keys_url_domain_language_and_missing():
+    from curation.steps.mix import group_values
+
+    meta = [{"url": "https://www.a.com/x"}, {"metadata": {"url": "http://b.org/"}}, {"language": "de"}, {}]
+    batch = pl.DataFrame({"metadata": [orjson.dumps(m).decode() for m in meta], "source": ["f:1"] * 4})
+    assert group_values(batch, "url_domain") == ["a.com", "b.org", "(none)", "(none)"]
+    assert group_values(batch, "lang") == ["(none)", "(none)", "de", "(none)"]
+    assert group_values(batch.with_columns(lang=pl.lit("fr")), "language") == ["fr"] * 4  # langid's column wins
+
+
+def test_instruction_pools_mix_by_file(tmp_path):
+    from curation.mixing import read_pool
+
+    frame, quarantined = read_pool([str(shared("instruct", "alpaca_en_demo.json")), str(shared("instruct", "lima.json"))])
+    assert (frame.height, quarantined) == (2028, 0)  # 999 Alpaca + 1,029 LIMA pairs
+    kept, removed = run_frames(MixConfig(by="file", budget="200", target="uniform"), [frame], tmp_path)
+    assert copies(kept) == {"alpaca_en_demo.json": 100, "lima.json": 100}
+    assert kept.height + removed.height == 2028
+
+
 def test_label_groups_on_real_mail(tmp_path):
     from curation.readers import ReaderConfig, read_documents
 
