@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
@@ -20,7 +22,9 @@ def render_markdown(summary: dict) -> str:
     p = summary["params"]
     rows = "".join(f"| {op} | {c['made']} | {c['kept']} | {c['dropped_label_check']} | {c['unchanged']} |\n"
                    for op, c in summary["operations"].items())
-    check = f"kNN label of the edit (k = {p['k']} originals, parent left out) must equal the parent's" if p["check"] \
+    rule = {"label": "must equal the parent's label",
+            "flip": "must equal the parent's label where the parent's own kNN vote does"}[p["check_rule"]]
+    check = f"kNN label of the edit (k = {p['k']} originals, parent left out) {rule}" if p["check"] \
         else "off (--no-check)"
     return (f"# Augmentation (EDA)\n\n- pool: {summary['pool_size']} labelled items ({summary['unlabelled']} without "
             f"a label, {summary['quarantined']} quarantined lines)\n- alpha {p['alpha']}, {p['per_item']} edit(s) per "
@@ -33,10 +37,12 @@ def render_markdown(summary: dict) -> str:
 @flow(name="augment_pool", log_prints=True)
 def augment_pool(pool: list[str], out: str = "runs/augment/augmented.jsonl", ops: list[str] = list(OPERATIONS),
                  per_item: PositiveInt = 1, alpha: Fraction = 0.1, seed: Seed = 0, k: PositiveInt = 5,
-                 check: bool = True, text_field: str = "text", label_field: str = "label") -> dict:
+                 check: bool = True, check_rule: Literal["label", "flip"] = "label", text_field: str = "text",
+                 label_field: str = "label") -> dict:
     """EDA edits (synonym, insert, swap, delete) of every labelled item with parent_id and operation; edits that
     move the text to another label's neighbourhood are dropped (written to OUT.dropped.jsonl)."""
-    params = AugmentParams(ops=ops, per_item=per_item, alpha=alpha, seed=seed, k=k, check=check)
+    params = AugmentParams(ops=ops, per_item=per_item, alpha=alpha, seed=seed, k=k, check=check,
+                           check_rule=check_rule)
     summary = augment_task(pool, out, params, text_field, label_field)
     create_markdown_artifact(render_markdown(summary), key="augmentation-report",
                              description="EDA operations: edits made, kept, dropped by the label check")

@@ -29,6 +29,9 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--k", type=int, default=5, help="originals voting in the label check (default: 5)")
     p.add_argument("--no-check", action="store_true", help="keep every edit (no label-preservation check)")
+    p.add_argument("--check-rule", choices=["label", "flip"], default="label",
+                   help="label: the edit's kNN label must be the parent's; flip: drop an edit only when the "
+                        "parent's own kNN vote is right and the edit's is not (default: label)")
     p.add_argument("--text-field", default="text", metavar="NAME", help="text field (default: text)")
     p.add_argument("--label-field", default="label", metavar="NAME",
                    help="label field, dotted for nested (default: label)")
@@ -43,10 +46,12 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
     ops = [o.strip() for o in args.ops.split(",") if o.strip()]
     # the flow's own ranges, before Prefect starts (a ValidationError is printed field by field by main)
-    AugmentParams(ops=ops, per_item=args.per_item, alpha=args.alpha, seed=args.seed, k=args.k)
+    AugmentParams(ops=ops, per_item=args.per_item, alpha=args.alpha, seed=args.seed, k=args.k,
+                  check_rule=args.check_rule)
     try:
         s = augment_pool(pool=args.pool, out=args.out, ops=ops, per_item=args.per_item, alpha=args.alpha,
-                         seed=args.seed, k=args.k, check=not args.no_check, text_field=args.text_field,
+                         seed=args.seed, k=args.k, check=not args.no_check, check_rule=args.check_rule,
+                         text_field=args.text_field,
                          label_field=args.label_field)
     except WordNetError as exc:
         print(f"winnow augment: error: {exc}", file=sys.stderr)

@@ -4,6 +4,9 @@
 keeps an edit only when the k nearest *original* items of its embedding (cosine on MiniLM, the parent itself
 left out) vote for the parent's label. nlpaug and EDA have no such check; an edit that deletes "not" from a
 review, or swaps a question's wh-word away, moves the text toward the other class and is dropped here.
+``check_rule="flip"`` drops an edit only when its parent's own vote (parent left out) was right and the edit's
+is not: the edit moved the text, rather than the parent sitting among another label's items already (with
+"label", every edit of such a parent is dropped, whatever the operation: measured in benchmarks/augment_efficiency.py).
 
 Every edit is a typed ``AugmentedItem`` with ``parent_id``, ``operation``, the edit parameters (alpha, n, seed,
 k-th edit), the kNN vote and, when dropped, the reason; dropped edits are written too (nothing lost).
@@ -16,6 +19,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Literal
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -42,6 +46,9 @@ class AugmentParams(BaseModel):
     seed: Seed = 0
     k: PositiveInt = Field(5, description="originals voting in the label-preservation check")
     check: bool = Field(True, description="drop edits whose kNN label differs from the parent's")
+    check_rule: Literal["label", "flip"] = Field(
+        "label", description="label: the edit's kNN label must equal the parent's label; flip: drop only edits "
+                             "of parents whose own kNN vote (itself left out) is right and whose edit's vote is not")
 
     @field_validator("ops")
     @classmethod
@@ -140,9 +147,10 @@ def augment(texts: Sequence[str], labels: Sequence, ids: Sequence[str], params: 
             originals = np.asarray(embed(list(texts)))
             queries = np.asarray(embed([items[j].text for j in rows])) if rows else originals[:0]
             votes = knn_labels(queries, originals, labels, params.k, [parents[j] for j in rows])
+            own = knn_labels(originals, originals, labels, params.k, list(range(len(texts))))
             for j, vote in zip(rows, votes):
                 items[j].knn_label = vote
-                if vote != items[j].label:
+                if vote != items[j].label and (params.check_rule == "label" or own[parents[j]] == items[j].label):
                     items[j].kept, items[j].reason = False, f"knn label {vote} != parent label {items[j].label}"
     summary = summarize(items, len(texts), params)
     if params.check and (len(set(labels)) < 2 or len(texts) < 2):

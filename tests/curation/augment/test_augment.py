@@ -144,3 +144,19 @@ def test_flow_artifact_lists_operations_with_kept_and_dropped():
                                              "dropped_file": "o.dropped.jsonl", "written": 4 + result.summary["kept"]})
     assert "| synonym | 4 | 0 | 2 | 2 |" in text  # good -> bad flips both "good" items; "bad" has no synonym
     assert "| operation | made | kept | dropped by label check | unchanged |" in text
+
+
+def test_flip_rule_keeps_edits_of_a_parent_already_among_another_label():
+    # "good show" is labelled neg but sits among pos items: its own vote (itself left out) is already pos, so the
+    # "label" rule drops every edit of it, even a swap that changes nothing the embedding sees; "flip" keeps it
+    # and still drops the good -> bad edit of "good film", whose own vote was right
+    texts = ["good film", "good movie", "good show", "bad film", "bad movie"]
+    labels = ["pos", "pos", "neg", "neg", "neg"]
+    synonyms = lambda w: ("bad",) if w == "good" else ()  # noqa: E731
+    results = {rule: augment(texts, labels, list("abcde"), AugmentParams(ops=["synonym", "swap"], k=1,
+                                                                      check_rule=rule),
+                             embed=bag_embed, synonyms=synonyms) for rule in ("label", "flip")}
+    edit = {rule: {(a.parent_id, a.operation): a for a in r.items} for rule, r in results.items()}
+    assert edit["label"][("c", "swap")].text == "show good" and not edit["label"][("c", "swap")].kept
+    assert edit["flip"][("c", "swap")].kept and edit["flip"][("c", "swap")].knn_label == "pos"
+    assert edit["flip"][("a", "synonym")].text == "bad film" and not edit["flip"][("a", "synonym")].kept
