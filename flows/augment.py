@@ -37,7 +37,7 @@ def render_markdown(summary: dict) -> str:
 @flow(name="augment_pool", log_prints=True)
 def augment_pool(pool: list[str], out: str = "runs/augment/augmented.jsonl", ops: list[str] = list(OPERATIONS),
                  per_item: PositiveInt = 1, alpha: Fraction = 0.1, seed: Seed = 0, k: PositiveInt = 5,
-                 check: bool = True, check_rule: Literal["label", "flip"] = "label", text_field: str = "text",
+                 check: bool = True, check_rule: Literal["label", "flip"] = "flip", text_field: str = "text",
                  label_field: str = "label") -> dict:
     """EDA edits (synonym, insert, swap, delete) of every labelled item with parent_id and operation; edits that
     move the text to another label's neighbourhood are dropped (written to OUT.dropped.jsonl)."""

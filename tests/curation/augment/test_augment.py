@@ -59,7 +59,7 @@ def test_the_label_check_drops_an_edit_that_flips_the_knn_label():
     labels = ["pos", "pos", "pos", "neg", "neg", "neg"]
     # WordNet lists "bad" among the senses of "good" (good/bad as nouns of a ledger); any synonym source can
     # hand back an antonym, and replacing it flips the meaning
-    params = AugmentParams(ops=["synonym", "swap"], k=3)
+    params = AugmentParams(ops=["synonym", "swap"], k=3, check_rule="label")
     result = augment(texts, labels, [f"t{i}" for i in range(6)], params, embed=bag_embed,
                      synonyms=lambda w: ("bad",) if w == "good" else ())
     first = {a.operation: a for a in result.items if a.parent_id == "t0"}
