@@ -178,6 +178,31 @@ def winnow_causes(docs: dict[str, str], win: dict, dt: dict) -> None:
         kept, _ = alt.run(frame([(i, docs[i]) for i in ids]))
         for i in kept["id"].to_list():
             win[name][i] += " [kept with datatrove's 5 sentences / 3 words]"
+    # Gopher repetition: n-grams of words only (punctuation is not a word) can join repeats that punctuation tokens
+    # would break ("Home | About" and "Home About"); the same rule over all tokens keeps the page
+    from curation import rule_text as rt
+    from curation.steps.gopher import GopherQualityConfig, GopherRepetitionConfig, gopher_repetition_reason
+
+    c = GopherRepetitionConfig()
+
+    def over_all_tokens(text: str) -> str | None:
+        toks, paras, lines = rt.tokens_of(text), rt.paragraphs_of(text), rt.content_lines(text)
+        return gopher_repetition_reason(
+            c, len(text), len(paras), *rt.duplicate_stats(paras), len(lines), *rt.duplicate_stats(lines),
+            {n: rt.top_ngram_chars(toks, n) for n, _ in c.top_n_grams},
+            {n: rt.duplicated_ngram_chars(toks, n) for n, _ in c.dup_n_grams})
+
+    for i, w in win["gopher_repetition"].items():
+        if is_drop(w) and dt["gopher_repetition"][i] is None and over_all_tokens(docs[i]) is None:
+            win["gopher_repetition"][i] += " [n-grams of words only]"
+    # Gopher quality: spaCy splits "don't" and "well-known" into two and three tokens, winnow keeps a word whole;
+    # a page just under 50 words in winnow's count can be over it in datatrove's
+    for i, w in win["gopher_quality"].items():
+        if w == "gopher_short_doc" and dt["gopher_quality"][i] is None:
+            words = rt.words_of(docs[i])
+            spacy_words = len(words) + sum(len(rt.INFIX_RE.findall(x)) + bool(rt.CONTRACTION_RE.search(x)) for x in words)
+            if spacy_words >= GopherQualityConfig().min_doc_words:
+                win["gopher_quality"][i] += " [words split as spaCy does]"
 
 
 def datatrove_reason(filter_name: str, reason: str | None) -> str | None:
