@@ -527,6 +527,10 @@ def main(argv: list[str] | None = None) -> None:
             }
         if args.speed or args.speed_only:
             res["speed"] = speed(sources, args.speed_fraction, lid, tmp)
+            res["speed"]["winnow_commit"] = winnow_commit()
+        elif json_path.exists() and "speed" in (old := json.loads(json_path.read_text())):
+            res["speed"] = old["speed"]  # an agreement-only run keeps the last speed measurement (and its commit)
+            res["speed"].setdefault("winnow_commit", old.get("winnow_commit"))
     res["seconds"] = round(time.perf_counter() - t0, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
