@@ -32,7 +32,7 @@ def _rows(frame: pl.DataFrame, expand: bool) -> bytes:
         meta = orjson.loads(row.pop("metadata") or "{}")
         row.pop("source", None)
         record = {"id": row.pop("id"), "text": row.pop("text"), **meta,
-                  **{k: v for k, v in row.items() if k not in ("mix_repeats", "duplicate_of", "cluster_id")}}
+                  **{k: v for k, v in row.items() if k not in ("duplicate_of", "cluster_id")}}
         if not expand:
             buf += orjson.dumps(record) + b"\n"
             continue

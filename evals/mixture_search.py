@@ -75,10 +75,18 @@ def simplex_grid(domains: int, step: float = 0.02) -> np.ndarray:
     return np.array([[*c, k - sum(c)] for c in pts], dtype=float) / k
 
 
-def propose_mixture(model: MixtureModel, step: float = 0.02, min_weight: float = 0.0) -> tuple[np.ndarray, float]:
-    """The grid mixture with the lowest predicted loss (and that loss); ``min_weight`` keeps every domain in."""
+def propose_mixture(model: MixtureModel, step: float = 0.02, min_weight: float = 0.0,
+                    observed: np.ndarray | None = None, radius: float | None = None) -> tuple[np.ndarray, float]:
+    """The grid mixture with the lowest predicted loss (and that loss); ``min_weight`` keeps every domain in.
+
+    ``observed`` + ``radius``: only mixtures within Euclidean ``radius`` of a proxy run (a trust region). With a
+    handful of runs a quadratic's minimum often sits on a corner no run came near, an extrapolation; RegMix
+    stays in the region it sampled by ranking many simulated mixtures drawn from its own training prior."""
     grid = simplex_grid(model.domains, step)
     grid = grid[(grid >= min_weight - 1e-12).all(1)]
+    if observed is not None and radius is not None:
+        dist = np.linalg.norm(grid[:, None, :] - np.asarray(observed)[None, :, :], axis=2).min(1)
+        grid = grid[dist <= radius + 1e-12]
     pred = model.predict(grid)
     i = int(np.argmin(pred))
     return grid[i], float(pred[i])

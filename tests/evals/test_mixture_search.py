@@ -25,6 +25,17 @@ def test_fit_recovers_a_quadratic_and_proposes_its_minimum():
     assert predicted == pytest.approx(3.0, abs=1e-6)
 
 
+def test_trust_region_keeps_the_proposal_near_the_runs():
+    w = np.array([[0.6, 0.2, 0.2], [0.5, 0.3, 0.2], [0.7, 0.1, 0.2], [0.6, 0.3, 0.1], [0.5, 0.2, 0.3],
+                  [0.7, 0.2, 0.1], [0.6, 0.1, 0.3]])
+    loss = 3.0 + w[:, 1]  # falls toward less of domain 1: unconstrained, the fit runs to the edge w1 = 0
+    model = fit_mixture_model(w, loss, ridge=1e-9)
+    free, _ = propose_mixture(model, step=0.05)
+    near, _ = propose_mixture(model, step=0.05, observed=w, radius=0.1)
+    assert free[1] == pytest.approx(0.0)
+    assert np.linalg.norm(w - near, axis=1).min() <= 0.1 + 1e-9 and near[1] == pytest.approx(0.05)
+
+
 def test_shapes_and_refusals():
     assert quadratic_features(np.array([[0.2, 0.3, 0.5]])).shape == (1, 6)  # 3 linear + 3 pairwise terms
     assert len(simplex_grid(3, 0.5)) == 6  # (0,0,1) (0,.5,.5) (0,1,0) (.5,0,.5) (.5,.5,0) (1,0,0)
