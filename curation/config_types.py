@@ -21,7 +21,7 @@ import typing
 from typing import Annotated, Any
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
 from curation.languages import LID176_LABELS, check_language
 
@@ -29,13 +29,23 @@ Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 """A share, a probability, a ratio of counts or a Jaccard/cosine threshold: in [0, 1]."""
 PositiveFraction = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 """A share that must select something: in (0, 1]."""
-PositiveInt = Annotated[int, Field(ge=1)]
+
+
+def not_bool(value: Any) -> Any:
+    """Refuses ``true``/``false`` where a count is expected (pydantic's lax mode would read ``ngram: true`` as 1);
+    other ints, numpy ints and whole strings like ``"5"`` still pass to the int check."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a whole number, not a boolean ({str(value).lower()})")
+    return value
+
+
+PositiveInt = Annotated[int, Field(ge=1), BeforeValidator(not_bool)]
 """n-gram sizes, permutations, bands, rows, batch and shard sizes: >= 1."""
-WordCount = Annotated[int, Field(ge=0)]
+WordCount = Annotated[int, Field(ge=0), BeforeValidator(not_bool)]
 """Counts of words, characters, lines or sentences: >= 0."""
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 """Lengths and other unbounded measures: finite, >= 0."""
-Seed = Annotated[int, Field(ge=0)]
+Seed = Annotated[int, Field(ge=0), BeforeValidator(not_bool)]
 """Random seeds: numpy generators refuse negative seeds."""
 LanguageCode = Annotated[str, AfterValidator(check_language), Field(json_schema_extra={"enum": list(LID176_LABELS)})]
 """A fastText lid.176 label (``en``, ``fr``, ``zh``, ``ceb``...)."""

@@ -31,6 +31,16 @@ DEFAULT_TOKENIZER = "smollm2"
 EOS_CANDIDATES = ("<|endoftext|>", "</s>", "<eos>")
 
 
+def check_tokenizer(name: str, also: tuple[str, ...] = ()) -> str:
+    """``name`` when ``load_tokenizer`` can load it (``smollm2``, or a path to an existing tokenizers JSON file) or
+    it is one of ``also``; else ValueError naming the accepted forms (a config validator: refused before a run)."""
+    if name in also or name == DEFAULT_TOKENIZER or Path(name).is_file():
+        return name
+    accepted = ", ".join(repr(n) for n in (*also, DEFAULT_TOKENIZER))
+    raise ValueError(f"not a known tokenizer and no such file: give {accepted} or a path to a tokenizers JSON file "
+                     "(tokenizer.json)")
+
+
 @lru_cache(maxsize=4)
 def load_tokenizer(name: str = DEFAULT_TOKENIZER):
     """A ``tokenizers.Tokenizer``: ``smollm2`` (packaged GGUF) or a path to a ``tokenizer.json``."""

@@ -6,6 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
+from curation.config_types import PositiveFraction, PositiveInt
 from prompts.compress import CompressConfig
 from prompts.compress.batch import compress_file
 
@@ -16,10 +17,12 @@ def compress_task(path: str, out: str, rate: float | None, target_tokens: int | 
 
 
 @flow(name="compress_prompts", log_prints=True)
-def compress_prompts(path: str, out: str = "runs/compress/compressed.jsonl", rate: float | None = 0.5,
-                     target_tokens: int | None = None, config: CompressConfig | None = None) -> dict:
-    """Compress every prompt to ``rate`` x its tokens (or ``target_tokens``), protecting numbers, IDs and code."""
-    result = compress_task(path, out, None if target_tokens else rate, target_tokens, config or CompressConfig())
+def compress_prompts(path: str, out: str = "runs/compress/compressed.jsonl", rate: PositiveFraction | None = 0.5,
+                     target_tokens: PositiveInt | None = None, config: CompressConfig | None = None) -> dict:
+    """Compress every prompt to ``rate`` x its tokens (or ``target_tokens``, which wins over ``rate`` when given),
+    protecting numbers, IDs and code. rate in (0, 1], target_tokens >= 1: the UI form refuses other values."""
+    rate = None if target_tokens is not None else rate
+    result = compress_task(path, out, rate, target_tokens, config or CompressConfig())
     create_markdown_artifact(
         f"# Prompt compression\n\n- prompts: {result['prompts']} ({result['unique_prompts']} unique), "
         f"quarantined lines: {result['quarantined']}\n- tokens: {result['original_tokens']:,} -> "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import orjson
 from prefect import flow, get_run_logger, task
@@ -14,7 +15,12 @@ from curation.select import SelectParams, load_pool, select, summary_path
 from curation.select.budget import BudgetSpec
 from curation.select.report import write_report
 from curation.storage import atomic_write_json, atomic_write_text
+from curation.select.strategies import STRATEGIES
 from prompts.demo_selection import demos_for_queries, demos_summary
+from prompts.demos import DEMO_STRATEGIES
+
+SelectStrategy = Literal[tuple(STRATEGIES)]  # type: ignore[valid-type]  # the UI form offers exactly these
+DemoStrategy = Literal[DEMO_STRATEGIES]  # type: ignore[valid-type]
 
 
 @task(name="select-subset", cache_policy=NO_CACHE)
@@ -49,7 +55,7 @@ def publish_selection(result: dict) -> None:
 
 
 @flow(name="select_finetune", log_prints=True)
-def select_finetune(pool: list[str], budget: BudgetSpec, strategy: str = "random",
+def select_finetune(pool: list[str], budget: BudgetSpec, strategy: SelectStrategy = "random",
                     out: str = "runs/select/manifest.jsonl", target: list[str] | None = None, seed: Seed = 0,
                     params: SelectParams | None = None,
                     text_field: str | None = None) -> dict:
@@ -65,7 +71,7 @@ def select_finetune(pool: list[str], budget: BudgetSpec, strategy: str = "random
 
 
 @flow(name="select_demos", log_prints=True)
-def select_demos(pool: list[str], queries: list[str], k: PositiveInt = 4, strategy: str = "knn",
+def select_demos(pool: list[str], queries: list[str], k: PositiveInt = 4, strategy: DemoStrategy = "knn",
                  out: str = "runs/select/demos.jsonl", seed: Seed = 0, lam: Fraction = 0.5, chat: bool = False) -> dict:
     """Pick k demonstrations per query (random, knn, mmr or balanced) and render each prompt."""
     result = demos_task(pool, queries, k, strategy, seed, lam, chat, out)

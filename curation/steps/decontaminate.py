@@ -21,13 +21,13 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numba as nb
 import numpy as np
 import orjson
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from curation.config_types import PositiveInt
 from curation.readers import InputError, _lines
@@ -35,10 +35,17 @@ from curation.steps.base import Step, StepConfig, split_by_reason
 from curation.dedup.signatures import token_hashes
 
 
+def _eval_file(path: str) -> str:
+    """``path`` when it is a file (read relative to the working directory, as at run time), else ValueError."""
+    if not Path(path).is_file():
+        raise ValueError("no such eval file (a JSONL file, .gz or .zst, one eval item a line)")
+    return path
+
+
 class EvalSource(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str
+    path: Annotated[str, AfterValidator(_eval_file)]
     text_field: str = "text"
     id_field: str | None = None
 

@@ -44,12 +44,13 @@ import numpy as np
 import orjson
 import polars as pl
 import xxhash
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from curation.config_types import PositiveInt, Seed
 from curation.documents import mark_removed
 from curation.steps.base import GlobalStep, ShardContext, StepConfig
 from curation.storage import atomic_write_json, atomic_write_parquet
+from curation.tokenize import check_tokenizer
 
 NONE = "(none)"
 URL_FIELDS = ("url", "metadata.url", "warc_url", "metadata.warc_url")
@@ -70,6 +71,11 @@ def parse_budget(spec: str | int) -> tuple[str, int]:
     return ("tokens" if m.group(3) else "docs"), int(value)
 
 
+def _check_unit(name: str) -> str:
+    """'words', 'smollm2' or an existing tokenizers JSON file, else ValueError (refused before a run)."""
+    return check_tokenizer(name, also=("words",))
+
+
 class MixConfig(StepConfig):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")  # T = inf -> "Infinity"
 
@@ -79,7 +85,8 @@ class MixConfig(StepConfig):
     target: Literal["natural", "uniform"] | dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = "natural"
     temperature: Temperature = 1.0
     max_upsample: PositiveInt = Field(1, description="most times one document may be used (1 = no repeats)")
-    tokenizer: str = Field("words", description="token unit: 'words' (whitespace), 'smollm2' or a tokenizer.json")
+    tokenizer: Annotated[str, AfterValidator(_check_unit)] = Field(
+        "words", description="token unit: 'words' (whitespace), 'smollm2' or a tokenizer.json")
     rehydrate: bool = Field(False, description="repeat documents by duplicate-cluster size (FineWeb-2 rehydration)")
     cluster_size_field: str = "cluster_size"
     rehydrate_weights: dict[int, PositiveInt] = Field(default_factory=lambda: dict(DEFAULT_REHYDRATE))

@@ -6,18 +6,18 @@ report's totals match the shards it would write. The step removes nothing; put i
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from curation.steps.base import Step, StepConfig, split_by_reason
-from curation.tokenize import DEFAULT_TOKENIZER, count_tokens, load_tokenizer
+from curation.tokenize import DEFAULT_TOKENIZER, check_tokenizer, count_tokens, load_tokenizer
 
 
 class TokenizeConfig(StepConfig):
     step: Literal["tokenize"] = "tokenize"
-    tokenizer: str = Field(DEFAULT_TOKENIZER, description="'smollm2' (packaged) or a path to a tokenizers JSON file")
+    tokenizer: Annotated[str, AfterValidator(check_tokenizer)] = Field(DEFAULT_TOKENIZER, description="'smollm2' (packaged) or a path to a tokenizers JSON file")
 
 
 class Tokenize(Step):

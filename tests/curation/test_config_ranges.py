@@ -49,7 +49,7 @@ def test_case_configs_are_refused_naming_field_value_and_range(case, field, valu
     ({"step": "normalize", "max_blank_lines": -1}, "cfg.yaml: steps[0] (normalize).max_blank_lines = -1: must be >= 0"),
     ({"step": "line_dedup", "min_docs": 1}, "cfg.yaml: steps[0] (line_dedup).min_docs = 1: must be >= 2"),
     ({"step": "line_dedup", "min_line_chars": -5}, "cfg.yaml: steps[0] (line_dedup).min_line_chars = -5: must be >= 0"),
-    ({"step": "decontaminate", "evals": [{"path": "x.jsonl"}], "ngram": 0},
+    ({"step": "decontaminate", "evals": [{"path": str(shared("math", "gsm8k_test.jsonl"))}], "ngram": 0},
      "cfg.yaml: steps[0] (decontaminate).ngram = 0: must be >= 1"),
     ({"step": "decontaminate", "evals": []}, "cfg.yaml: steps[0] (decontaminate).evals = []: must have at least 1 item(s)"),
     ({"step": "quality", "model_path": "m.bin", "threshold": 2}, "cfg.yaml: steps[0] (quality).threshold = 2: must be in [0, 1]"),
@@ -221,3 +221,112 @@ def test_quality_training_settings_are_ranged():
         with pytest.raises(ValidationError) as info:
             QualityTrainingConfig(**kwargs)
         assert describe(info.value) == expected
+
+
+# --- values refused before the run that used to pass validation and fail mid-run (issue 15 re-run) ---------------
+
+@pytest.mark.parametrize("step,expected", [
+    # /tmp/cases-out/config-ranges/*.yaml: accepted, then the run crashed after `read` without naming the field
+    ({"step": "tokenize", "tokenizer": "bogus"},
+     "cfg.yaml: steps[0] (tokenize).tokenizer = 'bogus': not a known tokenizer and no such file: give 'smollm2' or "
+     "a path to a tokenizers JSON file (tokenizer.json)"),
+    ({"step": "mix", "by": "lang", "budget": "4", "tokenizer": "bogus"},
+     "cfg.yaml: steps[0] (mix).tokenizer = 'bogus': not a known tokenizer and no such file: give 'words', 'smollm2' "
+     "or a path to a tokenizers JSON file (tokenizer.json)"),
+    ({"step": "decontaminate", "evals": [{"path": str(shared("math", "gsm8k_test.jsonl"))},
+                                         {"path": "/nonexistent/eval.jsonl"}]},
+     "cfg.yaml: steps[0] (decontaminate).evals[1].path = '/nonexistent/eval.jsonl': no such eval file "
+     "(a JSONL file, .gz or .zst, one eval item a line)"),
+    # pydantic's lax mode read `ngram: true` as 1
+    ({"step": "minhash", "ngram": True},
+     "cfg.yaml: steps[0] (minhash).ngram = True: must be a whole number, not a boolean (true)"),
+    ({"step": "normalize", "max_blank_lines": False},
+     "cfg.yaml: steps[0] (normalize).max_blank_lines = False: must be a whole number, not a boolean (false)"),
+    ({"step": "minhash", "seed": True}, "cfg.yaml: steps[0] (minhash).seed = True: must be a whole number, not a boolean (true)"),
+])
+def test_values_that_used_to_fail_mid_run_are_refused(step, expected):
+    assert _refused({"steps": [step]}) == expected
+
+
+def test_known_tokenizers_and_files_are_accepted(tmp_path):
+    tok = tmp_path / "tokenizer.json"
+    tok.write_text("{}")  # an existing file is accepted here; loading it is the tokenizers library's check
+    config = CurationConfig.checked({"steps": [
+        {"step": "tokenize"}, {"step": "tokenize", "tokenizer": "smollm2"}, {"step": "tokenize", "tokenizer": str(tok)},
+        {"step": "mix", "by": "lang", "budget": "4"}, {"step": "mix", "by": "lang", "budget": "4", "tokenizer": "smollm2"},
+        {"step": "mix", "by": "lang", "budget": "4", "tokenizer": str(tok)},
+    ]})
+    assert [s.tokenizer for s in config.steps] == ["smollm2", "smollm2", str(tok), "words", "smollm2", str(tok)]
+
+
+def test_whole_numbers_from_yaml_json_and_strings_still_pass(tmp_path):
+    (tmp_path / "c.yaml").write_text("steps:\n  - step: minhash\n    ngram: 3\n    seed: 0\n")
+    (tmp_path / "c.json").write_text('{"steps": [{"step": "minhash", "ngram": 3, "seed": 0}]}')
+    for name in ("c.yaml", "c.json"):
+        step = CurationConfig.load(tmp_path / name).steps[0]
+        assert (step.ngram, step.seed) == (3, 0)
+    assert CurationConfig.checked({"steps": [{"step": "minhash", "ngram": "4"}]}).steps[0].ngram == 4
+
+
+@pytest.mark.parametrize("case,message", [
+    ("tok-bogus.yaml", "steps[0] (tokenize).tokenizer = 'bogus': not a known tokenizer"),
+    ("decontam-missing.yaml", "steps[0] (decontaminate).evals[0].path = '/nonexistent/eval.jsonl': no such eval file"),
+])
+def test_cli_refuses_bad_tokenizer_and_missing_eval_file_before_reading(tmp_path, capsys, monkeypatch, case, message):
+    from flows.cli import main
+
+    (tmp_path / "tok-bogus.yaml").write_text("steps:\n  - step: tokenize\n    tokenizer: bogus\n")
+    (tmp_path / "decontam-missing.yaml").write_text(
+        "steps:\n  - step: decontaminate\n    evals:\n      - {path: /nonexistent/eval.jsonl}\n")
+    monkeypatch.chdir(shared("..", "cases", "config-ranges"))
+    assert main(["curate", "input.jsonl", "--config", str(tmp_path / case), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith(f"winnow curate: error: {tmp_path / case}: {message}")
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+
+
+def test_flow_parameters_are_typed_so_the_ui_refuses_them():
+    from typing import get_args
+
+    from prefect.exceptions import ParameterTypeError
+
+    from curation.select.strategies import STRATEGIES
+    from flows.compress import compress_prompts
+    from flows.select import DemoStrategy, SelectStrategy, select_demos, select_finetune
+    from prompts.demos import DEMO_STRATEGIES
+
+    assert get_args(SelectStrategy) == tuple(STRATEGIES) and get_args(DemoStrategy) == DEMO_STRATEGIES
+    assert select_finetune.parameters.properties["strategy"]["enum"] == list(STRATEGIES)
+    assert select_demos.parameters.properties["strategy"]["enum"] == list(DEMO_STRATEGIES)
+    rate = compress_prompts.parameters.properties["rate"]["anyOf"][0]
+    assert (rate["exclusiveMinimum"], rate["maximum"]) == (0, 1)
+    assert compress_prompts.parameters.properties["target_tokens"]["anyOf"][0]["minimum"] == 1
+    for flow, params in [
+        (select_finetune, {"pool": ["p.jsonl"], "budget": "5", "strategy": "bogus"}),
+        (select_demos, {"pool": ["p.jsonl"], "queries": ["q.jsonl"], "strategy": "bogus"}),
+        (compress_prompts, {"path": "p.jsonl", "rate": 1.5}), (compress_prompts, {"path": "p.jsonl", "rate": 0}),
+        (compress_prompts, {"path": "p.jsonl", "rate": math.nan}),
+        (compress_prompts, {"path": "p.jsonl", "target_tokens": 0}),  # used to run silently at rate 0.5
+        (compress_prompts, {"path": "p.jsonl", "target_tokens": -4}),
+    ]:
+        with pytest.raises(ParameterTypeError):
+            flow.validate_parameters(params)
+    assert select_finetune.validate_parameters({"pool": ["p"], "budget": "5", "strategy": "kcenter"})["strategy"] == "kcenter"
+
+
+def test_compress_flow_passes_target_tokens_instead_of_the_default_rate(monkeypatch):
+    import flows.compress
+
+    seen = {}
+
+    def fake_task(path, out, rate, target_tokens, config):
+        seen.update(rate=rate, target_tokens=target_tokens)
+        return {"prompts": 0, "unique_prompts": 0, "quarantined": 0, "original_tokens": 0, "compressed_tokens": 0,
+                "ratio": 1.0, "compressor_seconds": 0.0, "dropped": [], "out": out}
+
+    monkeypatch.setattr(flows.compress, "compress_task", fake_task)
+    monkeypatch.setattr(flows.compress, "create_markdown_artifact", lambda *a, **k: None)
+    monkeypatch.setattr(flows.compress, "get_run_logger", lambda: __import__("logging").getLogger("t"))
+    flows.compress.compress_prompts.fn("p.jsonl", target_tokens=7)
+    assert seen == {"rate": None, "target_tokens": 7}
+    flows.compress.compress_prompts.fn("p.jsonl")
+    assert seen == {"rate": 0.5, "target_tokens": None}
