@@ -143,6 +143,7 @@ class _Rows:
         if not isinstance(text, str):
             kind = "null" if text is None else type(text).__name__
             return bad(f"text not a string: field '{cfg.text_field}' is {kind}")
+        text = text.lstrip("\ufeff")  # a BOM leading a cell (Parquet/Arrow text from BOM files) as at a file's start
         if not text.strip():
             return bad("empty text")
         if len(text) > cfg.max_doc_chars:

@@ -133,6 +133,19 @@ def test_config_files_with_bom(tmp_path):
 
 # --- Parquet text stored as binary ----------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("layout", [pa.string(), pa.binary(), pa.large_binary()])
+def test_bom_at_the_start_of_a_parquet_cell_is_dropped(tmp_path, layout):
+    """A text cell starting with U+FEFF (a BOM file's text loaded into a table) loses it, as a file's BOM does."""
+    texts = ["\ufeffA string column cell starting with a BOM.", "Plain cell.", "\ufeff"]
+    cells = texts if layout == pa.string() else [t.encode() for t in texts]
+    path = tmp_path / "bom.parquet"
+    pq.write_table(pa.table({"id": ["p1", "p2", "p3"], "text": pa.array(cells, type=layout)}), path)
+    docs, bad = read_all([path])
+    assert docs["text"].to_list() == ["A string column cell starting with a BOM.", "Plain cell."]
+    assert [(line, err) for _, line, err, _ in bad] == [(3, "empty text")]  # a BOM alone is no document
+    assert load_pool([path]).responses == ["A string column cell starting with a BOM.", "Plain cell."]
+
+
 def test_parquet_binary_text_case_keeps_all_six(tmp_path):
     """parquet-binary-text: `text` is a Parquet BYTE_ARRAY without the String annotation; all 6 rows are valid UTF-8."""
     path = case("parquet-binary-text", "binary_text.parquet")
