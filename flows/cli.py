@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from curation.config_types import count_arg
-from flows import cli_augment, cli_compress, cli_eval, cli_mix, cli_select, cli_tokenize
+from flows import cli_augment, cli_compress, cli_eval, cli_mix, cli_prompt_search, cli_select, cli_tokenize
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_tokenize.add_parsers(sub, _formatter)
     cli_mix.add_parsers(sub, _formatter)
     cli_augment.add_parsers(sub, _formatter)
+    cli_prompt_search.add_parsers(sub, _formatter)
     return parser
 
 
@@ -274,7 +275,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 COMMANDS = {"curate": cmd_curate, "train-quality": cmd_train_quality, "report": cmd_report,
             "demo-shard": cmd_demo_shard, "server": cmd_server, "serve": cmd_serve, **cli_select.COMMANDS,
             **cli_compress.COMMANDS, **cli_eval.COMMANDS, **cli_tokenize.COMMANDS, **cli_mix.COMMANDS,
-            **cli_augment.COMMANDS}
+            **cli_augment.COMMANDS, **cli_prompt_search.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,7 @@ def flows() -> dict:
     from flows.compress import compress_prompts
     from flows.evaluate import compare_reports, efficiency_eval
     from flows.mix import mix_corpus
+    from flows.prompt_search import prompt_search
     from flows.select import select_demos, select_finetune
 
     return {
@@ -63,6 +64,8 @@ def flows() -> dict:
                          "EDA augmentation of a small labelled pool; edits whose kNN label changes are dropped."),
         "mix_corpus": (mix_corpus, _path_parameters(("inputs",), ("out",)),
                        "Sample a corpus to target proportions per group under a document or token budget."),
+        "prompt_search": (prompt_search, _path_parameters((), ("out",)),
+                          "Search prompts for accuracy vs prompt tokens (Pareto front); held-out check vs the seed."),
     }
 
 

@@ -13,7 +13,7 @@ def test_every_flow_is_deployed_with_resolved_paths():
     deployments = {d.name: d for d in build_deployments(ROOT / "configs" / "deployments.yaml", base=ROOT)}
     assert set(deployments) == {name.replace("_", "-") for name in flows()} == {
         "curate-corpus", "select-finetune", "select-demos", "compress-prompts", "efficiency-eval", "compare-reports",
-        "mix-corpus", "augment-pool"}
+        "mix-corpus", "augment-pool", "prompt-search"}
     select = deployments["select-finetune"].parameters
     assert select["strategy"] == "kcenter" and Path(select["pool"][0]).is_absolute()
     assert Path(select["pool"][0]).exists() and Path(select["out"]).is_absolute()
