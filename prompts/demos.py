@@ -27,13 +27,20 @@ class DemoPick:
 
 
 def normalize_text(text: str) -> str:
-    """The key under which two texts are the same: NFC, case-folded, whitespace runs collapsed to one space."""
-    return unicodedata.normalize("NFC", " ".join(unicodedata.normalize("NFC", text).casefold().split()))
+    """The key under which two texts are the same: NFKC (full-width ``１５`` is ``15``), case-folded, with every
+    whitespace, punctuation and invisible character (Unicode categories Z*, P*, Cc, Cf: a BOM, a zero-width space)
+    removed, so copies that differ only in width, case, spacing (``week ?`` / ``week?``) or punctuation share one
+    key. An exact key, not a similarity: letters, digits and symbols (``+ = < $ ×``) all count, so ``2+2`` and
+    ``2×2`` stay apart; punctuation (``. , - * ? !``) does not, so ``3.5`` and ``35``, ``2*2`` and ``22`` share a key
+    (at worst a pool item that is not the query is left out)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return "".join(c for c in folded if not (c.isspace() or unicodedata.category(c)[0] in "PZ"
+                                             or unicodedata.category(c) in ("Cc", "Cf")))
 
 
 class SelfMatches:
-    """Pool rows that are a given query itself: the same id, or the same normalized text (``normalize_text``)
-    under another id. Built once per pool; ``matches(query_id, query_text)`` is then a dictionary look-up."""
+    """Pool rows that are a given query itself: the same id, or the same normalized text (``normalize_text``:
+    width, case, whitespace and punctuation aside) under another id. Built once per pool; ``matches(query_id, query_text)`` is then a dictionary look-up."""
 
     def __init__(self, pool_ids: Sequence[str], pool_texts: Sequence[str]):
         self._by_id: dict[str, list[int]] = defaultdict(list)

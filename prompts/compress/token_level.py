@@ -108,16 +108,21 @@ def choose(units: list[Unit], free_token_budget: int) -> None:
 
 
 def join(units: list[Unit]) -> str:
-    """Kept units in order; where a dropped unit carried the only space between two kept ones, a space goes back."""
+    """Kept units in order; where a dropped unit carried the only space between two kept ones, a space goes back.
+
+    Two numbers never fuse: when the units dropped between them leave a digit right before a digit (``5から7``
+    pruned to ``57``), a space goes between them."""
     out: list[str] = []
-    dropped_space = False
+    dropped_space = dropped_any = False
     for u in units:
         if not u.keep:
             dropped_space = dropped_space or u.text[:1].isspace()
+            dropped_any = True
             continue
         text = u.text if out or not units or units[0].text[:1].isspace() else u.text.lstrip()
-        if dropped_space and out and text and not text[0].isspace() and not out[-1][-1:].isspace():
+        if out and text and not text[0].isspace() and not out[-1][-1:].isspace() and (
+                dropped_space or (dropped_any and out[-1][-1:].isdigit() and text[0].isdigit())):
             text = " " + text
         out.append(text)
-        dropped_space = False
+        dropped_space = dropped_any = False
     return "".join(out)

@@ -110,8 +110,25 @@ def test_bad_arguments(lm):
     ("The config is <keep>{\"retries\": 3}</keep> now.", "{\"retries\": 3}", "keep"),
     ("Mail ops-team@example.org today.", "ops-team@example.org", "email"),
     ("We met on 2026-03-04 at 14:30.", "2026-03-04", "datetime"),
-    ("活动吸引了大约两万名市民参加。", "两万", "number"),
+    ("活动吸引了大约两万名市民参加。", "两万名", "number"),  # CJK numerals keep their counter, like plain numbers
     ("12 * 2 * 3 = 72 eggs in all", "12 * 2 * 3 = 72", "number"),
+    # CJK numbers keep counters, units and date parts: pruned apart, 5月から7月 became 57 (verifier's compress-cjk)
+    ("梅雨は5月から7月にかけて来る曇りや雨の多い期間のこと。", "5月から7月", "datetime"),
+    ("日本の雑節の1つに入梅（6月11日頃）があり", "6月11日", "datetime"),
+    ("广茂铁路是在2004年2月29日起，因广州铁路集团", "2004年2月29日", "datetime"),
+    ("广茂铁路则全长421.326公里，共有47个车站。", "421.326公里", "quantity"),
+    ("广茂铁路则全长421.326公里，共有47个车站。", "47个", "quantity"),
+    ("他学了3个月中文。", "3个月", "quantity"),
+    ("票价是１５元。", "１５元", "quantity"),
+    ("韩国于1947년에 독립했다", "1947년", "datetime"),
+    # IPs and versions of any length whole (10.0.0.12 came back as 10.0.0), hashes and paths whole
+    ("The worker at 10.0.0.12 stopped answering.", "10.0.0.12", "ip"),
+    ("Windows build 10.0.19045.2965 is affected.", "10.0.19045.2965", "version"),
+    ("SHA256:q9Xk2mV8 is the host key.", "SHA256:q9Xk2mV8", "id"),
+    ("The key is SHA256:q9Xk2mV8 now.", "SHA256:q9Xk2mV8", "id"),
+    ("Edit /etc/winnow/config.yaml first.", "/etc/winnow/config.yaml", "path"),
+    ("It lives in /usr/local/bin/x now.", "/usr/local/bin/x", "path"),
+    ("C:\\x\\y holds the logs.", "C:\\x\\y", "path"),
 ])
 def test_protected_span_kinds(text, span, kind):
     pieces = [p for p in split_protected(text) if p.protected]
@@ -199,6 +216,40 @@ def test_case_compress_cjk_meets_the_rate_and_keeps_the_answer(lm):
     assert not c.dropped_items and "两万" in context
     chars = len(context) / len(prompt["context"][0])
     assert 0.35 <= chars <= 0.65, chars  # half the tokens is about half the characters too
+
+
+JA_TSUYU = ("梅雨（つゆ、ばいう）は、北海道と小笠原諸島を除く日本、朝鮮半島南部、中国の南部から長江流域にかけての沿海部、および台湾など、"
+            "東アジアの広範囲においてみられる特有の気象現象で、5月から7月にかけて来る曇りや雨の多い期間のこと。雨季の一種である。"
+            "梅雨の時期が始まることを梅雨入りや入梅（にゅうばい）といい、社会通念上・気象学上は春の終わりであるとともに夏の始まり（初夏）と"
+            "される。なお、日本の雑節の1つに入梅（6月11日頃）があり、暦の上ではこの日を入梅とするが、これは水を必要とする田植えの時期の"
+            "目安とされている。")
+ZH_RAILWAY = ("广茂铁路是中国广东省一条起自广州市广州西站，向西跨越北江、西江，经佛山、三水、肇庆、云浮、阳江至茂名市茂名站的铁路，"
+              "全长364.6公里，由三茂铁路股份有限公司管理运营。如将此两条支线计算在内，广茂铁路则全长421.326公里，共有47个车站。"
+              "广茂铁路是在2004年2月29日起，因广州铁路集团控股的三茂铁路股份有限公司管辖范围增加原由广铁集团羊城铁路总公司管辖的广三铁路。"
+              "广三铁路于1903年筑成，全长49公里。而全长357公里的三茂铁路则于1991年投入运营。")
+
+
+@pytest.mark.parametrize("text, spans", [
+    (JA_TSUYU, ["5月から7月", "6月11日"]),
+    (ZH_RAILWAY, ["364.6公里", "421.326公里", "47个", "2004年2月29日", "1903年", "49公里", "357公里", "1991年"]),
+])
+def test_cjk_numbers_keep_their_counters_and_never_fuse(lm, text, spans):
+    """Verifier's compress-cjk variants: at rate 0.5 these became 57, 611, 2004229 and 421.326里."""
+    c = _run(text, lm, rate=0.5)
+    assert abs(c.ratio - 0.5) <= 0.05, c.ratio
+    for span in spans:
+        assert span in c.text, span
+    # no number in the output that the input does not hold: a digit run of the output is one of the input
+    assert set(re.findall(r"\d+", c.text)) <= set(re.findall(r"\d+", text))
+
+
+def test_numbers_never_fuse_when_the_text_between_them_is_pruned():
+    from prompts.compress.token_level import Unit, join
+
+    units = [Unit("5", True), Unit("か", False), Unit("ら", False), Unit("7", True), Unit("月", False)]
+    for u in units[1:3]:
+        u.keep = False
+    assert join(units) == "5 7月"  # not 57
 
 
 def _paragraph(lang: str, max_chars: int) -> str:

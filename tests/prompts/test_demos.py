@@ -141,7 +141,7 @@ def test_a_duplicate_query_under_another_id_is_excluded_in_every_strategy(strate
     query = QUESTION if kind == "case and spacing" else OTHER_COPIES[kind]
     copy = {"case and spacing": OTHER_COPIES[kind], "decomposed accents": unicodedata.normalize("NFD", query),
             "Chinese": "\u3000" + query + "\n", "German sharp s": query.casefold()}[kind]
-    assert copy != query  # a different string that normalizes (NFC, case-folded, spaces collapsed) to the query
+    assert copy != query  # a different string that normalizes (NFKC, case-folded, no spaces) to the query
     texts = ["Tom reads 15 pages a day. How many pages in a week?", copy,
              "A box holds 8 pencils. How many pencils are in 6 boxes?", "A bus carries 40 people. How many in 7 trips?"]
     pool = Pool(ids=["p0", "copy", "p2", "p3"], prompts=texts, responses=["105", "gold", "48", "280"],
@@ -159,11 +159,42 @@ def test_a_duplicate_query_under_another_id_is_excluded_in_every_strategy(strate
 def test_self_matches_same_id_or_same_normalized_text():
     from prompts.demos import SelfMatches, normalize_text
 
-    assert normalize_text("  Caf\u0065\u0301\tSTRASSE \n") == normalize_text("café straße") == "café strasse"
-    m = SelfMatches(["a", "b", "c", "d"], ["What is 2+2?", "what  IS 2+2? ", "Something else", ""])
+    assert normalize_text("  Caf\u0065\u0301\tSTRASSE \n") == normalize_text("café straße") == "caféstrasse"
+    m = SelfMatches(["a", "b", "c", "d", "e"], ["What is 2+2?", "what  IS 2+2? ", "Something else", "", " ?! "])
     assert m.matches("q", "WHAT is 2+2?") == [0, 1]  # the same text under two other ids
+    assert m.matches("q", "What is 2 + 2 ?") == [0, 1]  # spacing aside, the same text
     assert m.matches("c", "unrelated") == [2]         # the same id, whatever its text
-    assert m.matches("q", "") == [] and m.matches(None, "What is 2 + 2?") == []  # empty text and near text: no match
+    # empty text, punctuation only (an empty key) and a different sum: no match (an exact key, not a similarity)
+    assert m.matches("q", "") == [] and m.matches("q", "?!") == [] and m.matches(None, "What is 2 + 3?") == []
+
+
+# case demo-self-leak, near copies (verifier's pool_copies.jsonl): t2's question with a space before "?" and with
+# full-width digits; both leaked into t2's own prompt, with its gold answer, in all four strategies
+T2 = "Tom reads 15 pages a day. How many pages does he read in a week?"
+NEAR_COPIES = {"copy-punct": "Tom reads 15 pages a day. How many pages does he read in a week ?",
+               "copy-fullwidth": "Tom reads １５ pages a day. How many pages does he read in a week?",
+               "copy-punct-only": "Tom reads 15 pages, a day; how many pages does he read in a week!",
+               "copy-ideographic-space": "Tom\u3000reads 15 pages a day.\u3000How many pages does he read in a week？"}
+
+
+@pytest.mark.parametrize("strategy", ["random", "knn", "mmr", "balanced"])
+def test_near_copies_differing_in_width_spacing_or_punctuation_are_excluded(strategy):
+    from curation.select.pool import Pool
+    from prompts.demo_selection import demos_for_queries
+
+    ids = ["t1", "t3", "t4", "t5", "t6", *NEAR_COPIES]
+    texts = ["A farmer has 12 hens and each lays 2 eggs a day. How many eggs in 3 days?",
+             "A box holds 8 pencils. How many pencils are in 6 boxes?",
+             "A bus carries 40 people per trip. How many people in 7 trips?",
+             "Ana buys 3 bags of 11 apples. How many apples does she have?",
+             "A train travels 60 km each hour. How far does it go in 4 hours?", *NEAR_COPIES.values()]
+    pool = Pool(ids=ids, prompts=texts, responses=["72", "48", "280", "33", "240"] + ["15 * 7 = 105."] * 4,
+                metadata=[{"label": str(i % 2)} for i in range(len(ids))], sources=["x"] * len(ids))
+    queries = Pool(ids=["t2"], prompts=[T2], responses=[""], metadata=[{}], sources=["y"])
+    (row,) = demos_for_queries(pool, queries, 8, strategy, embed=_trigram_embed)
+    assert row["excluded_self"] == list(NEAR_COPIES)  # all four near copies, and nothing else
+    assert [d["id"] for d in row["demos"]] != [] and not set(NEAR_COPIES) & {d["id"] for d in row["demos"]}
+    assert "105" not in row["prompt"]  # the gold answer is not in the query's own prompt
 
 
 def test_exclude_takes_many_rows_and_checks_them():
