@@ -171,7 +171,7 @@ def test_invalid_parameters_fail_fast_with_a_clear_message(stack):
     assert state == "FAILED"
     # logs reach the API in batches, possibly after the state: poll for the message
     wait_for(lambda: any(
-        "bands x rows = 160 exceeds num_perm = 112" in log["message"]
+        "bands x rows = 20 x 8 = 160 exceeds num_perm = 112" in log["message"]
         for log in httpx.post(f"{api}/logs/filter", json={"logs": {"flow_run_id": {"any_": [run["id"]]}}},
                               timeout=10).json()), 60, "the validation message in the run's log", log=stack["serve_log"])
 
