@@ -178,23 +178,6 @@ def _insert(table, key):
 
 
 @nb.njit(cache=True)
-def _count(table, counts, key):
-    """Adds one to ``key``'s count; returns the new count."""
-    mask = len(table) - 1
-    i = np.int64(key & np.uint64(mask))
-    while True:
-        k = table[i]
-        if k == key:
-            counts[i] += 1
-            return counts[i]
-        if k == 0:
-            table[i] = key
-            counts[i] = 1
-            return 1
-        i = (i + 1) & mask
-
-
-@nb.njit(cache=True)
 def _table(n):
     size = 16
     while size < 2 * n + 2:
