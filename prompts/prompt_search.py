@@ -8,7 +8,8 @@ prompt's length as a second objective rather than accuracy alone:
 - **rewrites**: the local LM paraphrases the seed instruction ("Rewrite this instruction more briefly"),
   sampled (``rewrite_instruction``);
 - **recombination**: the seed instruction, its first sentence, the rewrites or none, crossed with k = 0..K
-  demos and two separators, drawn without replacement by a seeded generator (``propose_candidates``).
+  demos and two separators, drawn without replacement by a seeded generator, one per instruction before any
+  instruction's second (``propose_candidates``).
 
 ``pareto_front`` keeps the candidates no other candidate beats on both accuracy (higher) and prompt tokens
 (lower); ``choose`` takes the cheapest candidate whose dev accuracy is within ``tolerance`` of the best.
@@ -84,7 +85,8 @@ def rewrite_instruction(model, tokenizer, instruction: str, n: int, seed: int = 
 def propose_candidates(seed_instruction: str, seed_k: int, n: int, rewrites: Sequence[str] = (),
                        max_k: int | None = None, seed: int = 0) -> list[PromptCandidate]:
     """``n`` candidates: the seed prompt first, then a seeded draw without replacement from the grid
-    instructions (seed, first sentence, each rewrite, none) x k in 0..max_k x separators.
+    instructions (seed, first sentence, each rewrite, none) x k in 0..max_k x separators, stratified so every
+    instruction appears once before any appears twice.
 
     Deterministic for a given (seed, rewrites): the grid is built in a fixed order and permuted by
     ``numpy.random.default_rng(seed)``. Fewer than ``n`` when the grid is smaller."""
@@ -102,8 +104,15 @@ def propose_candidates(seed_instruction: str, seed_k: int, n: int, rewrites: Seq
     grid = [PromptCandidate(text, k, sep, origin) for text, origin in instructions for k in range(max_k + 1)
             for sep in SEPARATORS]
     grid = [c for c in grid if c != seed_candidate]
-    order = np.random.default_rng(seed).permutation(len(grid))
-    return [seed_candidate] + [grid[i] for i in order[: n - 1]]
+    order = [grid[i] for i in np.random.default_rng(seed).permutation(len(grid))]
+    # stratified by instruction: each instruction's first draw comes before any instruction's second, so a small
+    # n still tries every rewrite and the shortened and empty instructions
+    rank: dict[str, int] = {}
+    ranked = []
+    for pos, c in enumerate(order):
+        rank[c.origin] = rank.get(c.origin, -1) + 1
+        ranked.append((rank[c.origin], pos, c))
+    return [seed_candidate] + [c for _, _, c in sorted(ranked, key=lambda t: t[:2])[: n - 1]]
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[int]:

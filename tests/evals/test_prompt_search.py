@@ -33,6 +33,8 @@ def test_recombination_is_deterministic_by_seed():
     assert a == propose_candidates(seed, 4, 8, rewrites=["Say positive or negative."], seed=3)
     assert a != propose_candidates(seed, 4, 8, rewrites=["Say positive or negative."], seed=4)
     assert a[0] == PromptCandidate(seed, 4, "\n\n", "seed") and len(set(a)) == 8
+    # stratified: the 4 instructions (seed, shortened, rewrite0, none) each appear among the first 4 draws
+    assert {c.origin for c in a[1:5]} == {"seed", "shortened", "rewrite0", "none"}
     # grid: 4 instructions (seed, first sentence, one rewrite, none) x k 0..4 x 2 separators = 40, less the seed
     assert len(propose_candidates(seed, 4, 100, rewrites=["Say positive or negative."])) == 40
     assert {c.origin for c in propose_candidates(seed, 4, 100)} == {"seed", "shortened", "none"}
