@@ -15,6 +15,10 @@ import numpy as np
 WORD_RE = re.compile(r"\w+(?:['’\-]\w+)*|[^\w\s]")
 
 
+def ngrams(tokens: list[str], n: int) -> list[str]:
+    return [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
 def dedup_key(text: str) -> str:
     """The text exact-dedup compares: NFC, whitespace collapsed, so re-wrapped copies still match."""
     return " ".join(unicodedata.normalize("NFC", text).split())
