@@ -24,8 +24,43 @@ class ExactDedupConfig(StepConfig):
     lowercase: bool = False
 
 
-def _signed64(h: int) -> int:
+def hash64(key: str) -> int:
+    """xxh3-64 of ``key``'s UTF-8 bytes as a signed int64 (polars' Int64)."""
+    h = xxhash.xxh3_64_intdigest(key.encode("utf-8"))
     return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def write_hash_map(ctx: ShardContext, hashes: list[int | None], keys: list[str]) -> int:
+    """The map output of a keep-the-first dedup: (hash, row, key, part) per document with a hash; returns how many."""
+    frame = (
+        pl.DataFrame({"hash": hashes, "key": keys}, schema={"hash": pl.Int64, "key": pl.String})
+        .with_row_index("row")
+        .with_columns(pl.col("row").cast(pl.Int64), (pl.col("hash") % ctx.partitions).cast(pl.Int32).alias("part"))
+        .filter(pl.col("hash").is_not_null())
+    )
+    atomic_write_parquet(ctx.work_dir / f"map-{ctx.key}.parquet", frame.sort("part"))
+    return frame.height
+
+
+def reduce_keep_first(keys: list[str], work_dir: Path, partitions: int, reason: str) -> dict:
+    """Within each hash the earliest (shard, row) is kept; the others are dropped with ``reason`` and
+    ``duplicate_of`` = the keeper's key. One partition's hashes in memory at a time."""
+    files = [work_dir / f"map-{k}.parquet" for k in keys]
+    duplicates = 0
+    for part in range(partitions):
+        frame = (
+            pl.concat([pl.scan_parquet(f).filter(pl.col("part") == part).with_columns(pl.lit(k).alias("shard"))
+                       for k, f in zip(keys, files)])
+            .collect()
+            .sort("shard", "row")
+        )
+        drops = frame.with_columns(
+            pl.col("key").first().over("hash").alias("duplicate_of"),
+            (pl.int_range(pl.len()).over("hash") > 0).alias("dup"),
+        ).filter("dup")
+        duplicates += drops.height
+        write_drops(work_dir, part, drops.with_columns(pl.lit(reason).alias("reason"), pl.col("hash").alias("cluster_id")))
+    return {"duplicates": duplicates}
 
 
 class ExactDedup(DropListStep):
@@ -37,30 +72,9 @@ class ExactDedup(DropListStep):
         hashes, sources = [], []
         for batch in batches:
             for source, text in zip(batch["source"], batch["text"]):
-                key = dedup_key(text.lower() if self.config.lowercase else text)
-                hashes.append(_signed64(xxhash.xxh3_64_intdigest(key.encode("utf-8"))))
+                hashes.append(hash64(dedup_key(text.lower() if self.config.lowercase else text)))
                 sources.append(source)
-        frame = pl.DataFrame({"hash": hashes, "key": sources}, schema={"hash": pl.Int64, "key": pl.String}).with_row_index(
-            "row"
-        ).with_columns(pl.col("row").cast(pl.Int64), (pl.col("hash") % ctx.partitions).cast(pl.Int32).alias("part"))
-        atomic_write_parquet(ctx.work_dir / f"map-{ctx.key}.parquet", frame.sort("part"))
-        return {"documents": frame.height}
+        return {"documents": write_hash_map(ctx, hashes, sources)}
 
     def reduce(self, keys: list[str], work_dir: Path, partitions: int, sources: dict[str, str]) -> dict:
-        files = [work_dir / f"map-{k}.parquet" for k in keys]
-        duplicates = 0
-        for part in range(partitions):
-            frame = (
-                pl.concat([pl.scan_parquet(f).filter(pl.col("part") == part).with_columns(pl.lit(k).alias("shard"))
-                           for k, f in zip(keys, files)])
-                .collect()
-                .sort("shard", "row")
-            )
-            drops = frame.with_columns(
-                pl.col("key").first().over("hash").alias("duplicate_of"),
-                (pl.int_range(pl.len()).over("hash") > 0).alias("dup"),
-            ).filter("dup")
-            duplicates += drops.height
-            write_drops(work_dir, part, drops.with_columns(pl.lit("exact_duplicate").alias("reason"),
-                                                           pl.col("hash").alias("cluster_id")))
-        return {"duplicates": duplicates}
+        return reduce_keep_first(keys, work_dir, partitions, "exact_duplicate")

@@ -12,21 +12,16 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
-import xxhash
 from pydantic import Field, model_validator
 
-from curation.steps.base import DropListStep, ShardContext, Step, StepConfig, split_by_reason, write_drops
-from curation.storage import atomic_write_parquet
+from curation.steps.base import DropListStep, ShardContext, Step, StepConfig, split_by_reason
+from curation.steps.exact_dedup import hash64, reduce_keep_first, write_hash_map
 from curation.urls import BlockList, dedup_url_key, url_from_metadata
 
 
 class UrlDedupConfig(StepConfig):
     step: Literal["url_dedup"] = "url_dedup"
     url_field: str = Field("url", description="metadata key holding the URL (dotted for nested: metadata.url)")
-
-
-def _signed64(h: int) -> int:
-    return h - (1 << 64) if h >= 1 << 63 else h
 
 
 class UrlDedup(DropListStep):
@@ -44,35 +39,12 @@ class UrlDedup(DropListStep):
         for batch in batches:
             for source, meta in zip(batch["source"], batch["metadata"]):
                 url = url_from_metadata(meta, self.config.url_field)
-                hashes.append(None if url is None else _signed64(xxhash.xxh3_64_intdigest(dedup_url_key(url).encode())))
+                hashes.append(None if url is None else hash64(dedup_url_key(url)))
                 keys.append(source)
-        frame = (
-            pl.DataFrame({"hash": hashes, "key": keys}, schema={"hash": pl.Int64, "key": pl.String})
-            .with_row_index("row")
-            .with_columns(pl.col("row").cast(pl.Int64), (pl.col("hash") % ctx.partitions).cast(pl.Int32).alias("part"))
-            .filter(pl.col("hash").is_not_null())
-        )
-        atomic_write_parquet(ctx.work_dir / f"map-{ctx.key}.parquet", frame.sort("part"))
-        return {"documents": len(keys), "with_url": frame.height}
+        return {"documents": len(keys), "with_url": write_hash_map(ctx, hashes, keys)}
 
     def reduce(self, keys: list[str], work_dir: Path, partitions: int, sources: dict[str, str]) -> dict:
-        files = [work_dir / f"map-{k}.parquet" for k in keys]
-        duplicates = 0
-        for part in range(partitions):
-            frame = (
-                pl.concat([pl.scan_parquet(f).filter(pl.col("part") == part).with_columns(pl.lit(k).alias("shard"))
-                           for k, f in zip(keys, files)])
-                .collect()
-                .sort("shard", "row")
-            )
-            drops = frame.with_columns(
-                pl.col("key").first().over("hash").alias("duplicate_of"),
-                (pl.int_range(pl.len()).over("hash") > 0).alias("dup"),
-            ).filter("dup")
-            duplicates += drops.height
-            write_drops(work_dir, part, drops.with_columns(pl.lit("url_duplicate").alias("reason"),
-                                                           pl.col("hash").alias("cluster_id")))
-        return {"duplicates": duplicates}
+        return reduce_keep_first(keys, work_dir, partitions, "url_duplicate")
 
 
 class UrlFilterConfig(StepConfig):
