@@ -320,44 +320,36 @@ def _apos(c):
 
 
 @nb.njit(cache=True)
+def _symbol_tokens(cps, i, j, tok_s, tok_e, word_flag, nt):
+    """``rule_text._symbol_tokens``: the marks ``cps[i:j]`` as tokens from index nt (a run of "." or "-" is one)."""
+    while i < j:
+        k = i + 1
+        if cps[i] == 46 or cps[i] == 45:
+            while k < j and cps[k] == cps[i]:
+                k += 1
+        tok_s[nt] = i
+        tok_e[nt] = k
+        word_flag[nt] = False
+        nt += 1
+        i = k
+    return nt
+
+
+@nb.njit(cache=True)
 def _split_chunk(cps, a, b, flags, link, tok_s, tok_e, word_flag, nt, extra):
     """``rule_text.split_chunk`` for a chunk with a non-symbol character: appends its tokens from index nt."""
     i = a
     while i < b and flags[cps[i]] & SYMBOL and (not link or flags[cps[i]] & OPENER):
-        j = i + 1
-        if cps[i] == 46 or cps[i] == 45:
-            while j < b and cps[j] == cps[i]:
-                j += 1
-        tok_s[nt] = i
-        tok_e[nt] = j
-        word_flag[nt] = False
-        nt += 1
-        i = j
+        i += 1
     j = b
-    tail0 = nt + 1  # tail tokens are written after the core, then reversed
-    nt_tail = 0
     while j > i and flags[cps[j - 1]] & SYMBOL and (not link or flags[cps[j - 1]] & TRAIL):
-        k = j - 1
-        if cps[k] == 46 or cps[k] == 45:
-            while k > i and cps[k - 1] == cps[j - 1] and flags[cps[k - 1]] & SYMBOL:
-                k -= 1
-        tok_s[tail0 + nt_tail] = k
-        tok_e[tail0 + nt_tail] = j
-        word_flag[tail0 + nt_tail] = False
-        j = k
-        nt_tail += 1
+        j -= 1
+    nt = _symbol_tokens(cps, a, i, tok_s, tok_e, word_flag, nt)
     tok_s[nt] = i
     tok_e[nt] = j
     word_flag[nt] = True
     extra[0] += 0 if link else _spacy_extra_tokens(cps, i, j, flags)
-    lo = tail0
-    hi = tail0 + nt_tail - 1
-    while lo < hi:
-        tok_s[lo], tok_s[hi] = tok_s[hi], tok_s[lo]
-        tok_e[lo], tok_e[hi] = tok_e[hi], tok_e[lo]
-        lo += 1
-        hi -= 1
-    return nt + 1 + nt_tail
+    return _symbol_tokens(cps, j, b, tok_s, tok_e, word_flag, nt + 1)
 
 
 @nb.njit(cache=True)
@@ -399,17 +391,7 @@ def _tokenize(cps, n, flags, tok_s, tok_e, word_flag):
         if alpha:
             alpha_chunks += 1
         if all_sym:
-            p = a
-            while p < i:
-                q = p + 1
-                if cps[p] == 46 or cps[p] == 45:
-                    while q < i and cps[q] == cps[p]:
-                        q += 1
-                tok_s[nt] = p
-                tok_e[nt] = q
-                word_flag[nt] = False
-                nt += 1
-                p = q
+            nt = _symbol_tokens(cps, a, i, tok_s, tok_e, word_flag, nt)
         else:
             link = maybe_link and _is_link(cps, a, i, flags, has_at)
             nt = _split_chunk(cps, a, i, flags, link, tok_s, tok_e, word_flag, nt, extra)
