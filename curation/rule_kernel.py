@@ -17,8 +17,8 @@ import numba as nb
 import regex
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
+from curation.dedup.signatures import utf8_buffer, utf8_code_point
 from curation.rule_text import OPENERS, is_closer, sentence_terminals
 
 SPACE, SYMBOL, ALPHA, STERM, OPENER, TRAIL, LINEBREAK, DIGIT, UNSEGMENTED, CLOSER, LETTER, LOWER, UPPER = (
@@ -107,36 +107,13 @@ def _build_char_tables() -> tuple[np.ndarray, np.ndarray]:
     return flags, lower
 
 
-def utf8_buffer(texts: pl.Series | list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Zero-copy view of a string column as one UTF-8 byte buffer and int64 offsets."""
-    arr = pa.array(texts, type=pa.large_string()) if isinstance(texts, list) else texts.rechunk().to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    _, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, dtype=np.uint8)
-    return data, offsets
-
-
 @nb.njit(cache=True)
 def _decode(buf, start, end, out):
     """UTF-8 bytes to code points in ``out``; returns the count."""
     n = 0
     i = start
     while i < end:
-        c = np.int64(buf[i])
-        if c < 0x80:
-            cp, size = c, 1
-        elif c < 0xE0:
-            cp, size = c & 0x1F, 2
-        elif c < 0xF0:
-            cp, size = c & 0x0F, 3
-        else:
-            cp, size = c & 0x07, 4
-        for t in range(1, size):
-            cp = (cp << 6) | (np.int64(buf[i + t]) & 0x3F)
+        cp, size = utf8_code_point(buf, i)
         out[n] = cp
         n += 1
         i += size

@@ -37,6 +37,24 @@ def _mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
+@nb.njit(cache=True, inline="always")
+def utf8_code_point(buf, i):
+    """(code point, byte length) of the UTF-8 sequence starting at ``buf[i]`` (its continuation bytes unchecked)."""
+    c = np.int64(buf[i])
+    if c < 0x80:
+        return c, 1
+    if c < 0xE0:
+        cp, size = c & 0x1F, 2
+    elif c < 0xF0:
+        cp, size = c & 0x0F, 3
+    else:
+        cp, size = c & 0x07, 4
+    for t in range(1, size):
+        if i + t < len(buf):
+            cp = (cp << 6) | (np.int64(buf[i + t]) & 0x3F)
+    return cp, size
+
+
 @nb.njit(cache=True)
 def _token_hashes(buf, start, end, fold, kind, out, kinds):
     """FNV-1a hashes of the folded code points of each token of ``buf[start:end]`` (``curation.text.dedup_tokens``)
@@ -46,19 +64,9 @@ def _token_hashes(buf, start, end, fold, kind, out, kinds):
     inword = False
     i = start
     while i < end:
-        c = np.int64(buf[i])
-        if c < 0x80:
-            cp, size = c, 1
-        elif c < 0xE0:
-            cp, size = c & 0x1F, 2
-        elif c < 0xF0:
-            cp, size = c & 0x0F, 3
-        else:
-            cp, size = c & 0x07, 4
+        cp, size = utf8_code_point(buf, i)
         if i + size > end:  # truncated sequence (not in valid UTF-8): stop
             break
-        for t in range(1, size):
-            cp = (cp << 6) | (np.int64(buf[i + t]) & 0x3F)
         i += size
         cp = fold[min(cp, 0x10FFFF)]
         k = kind[cp]
