@@ -5,7 +5,7 @@ accuracy on the test split of SST-2 and TREC. Writes results/augment_efficiency.
 
 Each seed draws a base subset (nested: the 50 are the first 50 of the 100, ...) from the same 2,000-item train
 pool select_efficiency.py uses (so its embeddings are cached); the arms of a seed share that base subset, so
-differences are paired over seeds (evals.statistics.paired_difference). The edits are seeded per parent
+differences are paired over seeds (core.statistics.paired_difference). The edits are seeded per parent
 (augmentation seed 0 for every benchmark seed), so a parent's edits are the same in every arm and subset they
 appear in; the seeds vary the base subset. The label check votes among the base subset's own items (k = 5);
 the "dropped" counts are summed over seeds and sizes (a parent in the 50 is in the 100 too: counted again).
@@ -78,11 +78,11 @@ def main() -> None:
 
     import numpy as np
 
-    from curation.augment import AugmentParams, augment, knn_labels
-    from curation.augment.wordnet import load_wordnet
-    from curation.embed import Embedder
+    from selection.augment import AugmentParams, augment, knn_labels
+    from selection.augment.wordnet import load_wordnet
+    from core.embed import Embedder
     from evals.data_efficiency import combine, fit_and_score, task_pool, versus
-    from evals.statistics import majority_baseline
+    from core.statistics import majority_baseline
     from evals.tasks import load_task
 
     embedder = Embedder(show_progress=False)
@@ -165,7 +165,7 @@ def main() -> None:
               "augmentation": params.model_dump() | {"source": "EDA (Wei & Zou 2019), WordNet 3.1 synonyms"},
               "arms": ARMS, "tasks": args.tasks, "sizes": args.sizes, "seeds": args.seeds,
               "pool_size": args.pool_size, "baselines": baselines, "dropped_per_operation": drops,
-              "interval": "mean over seeds, Student-t interval (n_seeds - 1 df), evals.statistics.mean_ci",
+              "interval": "mean over seeds, Student-t interval (n_seeds - 1 df), core.statistics.mean_ci",
               "verdict": "paired t interval of (arm - none) over the shared seeds (same base subset); better/worse "
                          "only when it excludes 0, else within noise (evals.data_efficiency.versus)",
               "task_seconds": timings, "timing_note": "2 shared CPU cores under other agents' load: noisy",

@@ -60,8 +60,8 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from curation.embed import Embedder
-    from curation.models import load_smollm2
+    from core.embed import Embedder
+    from core.models import load_smollm2
     from evals.prompt_sets import cloze_items, gsm8k_items
     from prompts.compress import compress
 

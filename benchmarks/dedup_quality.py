@@ -31,7 +31,7 @@ from curation.config import CurationConfig  # noqa: E402
 from curation.dedup.clusters import candidate_pairs, connected_components  # noqa: E402
 from curation.dedup.signatures import band_hashes, is_empty, minhash_signatures, shingle_sets  # noqa: E402
 from curation.runner import curate_local  # noqa: E402
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 
 DATA = shared_data_dir()
 SHARDS = {

@@ -33,7 +33,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 
 CORES = os.cpu_count() or 1
 

@@ -88,8 +88,8 @@ def main() -> None:
     if args.summarize:
         summarize(partial, out, args)
         return
-    from curation.embed import Embedder
-    from curation.models import load_smollm2
+    from core.embed import Embedder
+    from core.models import load_smollm2
     from evals.icl import query_sample, run_condition, task_embeddings
     from evals.tasks import load_task
 

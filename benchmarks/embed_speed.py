@@ -29,9 +29,9 @@ def main() -> None:
 
     import numpy as np
 
-    from curation.embed import Embedder
-    from curation.select import load_pool
-    from curation.shared_data import shared_data_dir
+    from core.embed import Embedder
+    from selection import load_pool
+    from core.shared_data import shared_data_dir
 
     d = shared_data_dir()
     texts = (load_pool([d / "instruct/alpaca_en_demo.json"]).texts + load_pool([d / "math/gsm8k_train.jsonl"]).texts)

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 
 DATA = shared_data_dir() / "html_extraction"
 PUBLISHED = {  # the benchmark README's latest run, on all 181 pages (this copy has 140); None: not in that table

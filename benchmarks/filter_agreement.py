@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 import polars as pl  # noqa: E402
 
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 
 PEERS_PY = ROOT / ".venv-peers" / "bin" / "python"
 DT_SIDE = ROOT / "benchmarks" / "_datatrove_side.py"

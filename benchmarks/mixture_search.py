@@ -10,7 +10,7 @@ equally), the quantity the search minimises.
    minimum over the whole simplex (``proposed_unconstrained``) and within ``--radius`` of a proxy run
    (``proposed``, a trust region: with this few runs the free minimum is an extrapolation);
 3. both proposals, natural (token shares of the available training text) and uniform mixes, ``--seeds`` seeds
-   each; paired differences (same seed = same init and data order) with ``evals.statistics.paired_difference``.
+   each; paired differences (same seed = same init and data order) with ``core.statistics.paired_difference``.
 
 A mixture is built by drawing round(w_d * blocks) training blocks (seq_len+1 tokens) from domain d's blocks,
 cycling (repeating) a domain when it has fewer. Writes benchmarks/results/mixture_search.json and .png.
@@ -30,9 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 from evals.mixture_search import dirichlet_mixtures, fit_mixture_model, propose_mixture, simplex_grid  # noqa: E402
-from evals.statistics import mean_ci, paired_difference, verdict  # noqa: E402
+from core.statistics import mean_ci, paired_difference, verdict  # noqa: E402
 from evals.train import TrainConfig, is_holdout, read_texts, token_blocks, train  # noqa: E402
 
 DOMAINS = ("web", "mail", "wiki")
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     import torch
 
-    from curation.models import load_smollm2_tokenizer
+    from core.models import load_smollm2_tokenizer
 
     torch.set_num_threads(1)
     started = time.perf_counter()

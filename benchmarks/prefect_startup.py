@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 
 TARGET = 1.2  # issue 13: `winnow curate` wall time <= 1.2x the plain runner's
 

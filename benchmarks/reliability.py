@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from curation.readers import InputError  # noqa: E402
+from core.readers import InputError  # noqa: E402
 from curation.runner import curate_local  # noqa: E402
 from tests.reliability.test_crash_resume import CONFIG, FAULTS, manifests, outputs, run  # noqa: E402
 from tests.reliability.test_fuzzed_inputs import CONTAINERS, LIGHT, LINE_KINDS, outputs_count, write_shard  # noqa: E402

@@ -26,7 +26,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 from curation.steps.mail_body import message_body  # noqa: E402
 
 

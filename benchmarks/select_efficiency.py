@@ -30,8 +30,8 @@ STRATEGIES = ["random", "knn", "kcenter", "deita", "semdedup", "ifd", "quality",
 def quality_model() -> str:
     """The foundation's fastText quality classifier, trained once into the cache (deterministic)."""
     from curation.classifiers.quality_model import QualityTrainingConfig, train_quality_model
-    from curation.models import cache_dir
-    from curation.shared_data import shared_data_dir
+    from core.models import cache_dir
+    from core.shared_data import shared_data_dir
 
     out = cache_dir() / "quality-model"
     if not (out / "model.bin").is_file():
@@ -92,8 +92,8 @@ def main() -> None:
 
     import numpy as np
 
-    from curation.embed import Embedder
-    from curation.select import SelectParams
+    from core.embed import Embedder
+    from selection import SelectParams
     from evals.data_efficiency import combine, run_cell, task_pool, versus
     from evals.tasks import load_task
 
@@ -139,7 +139,7 @@ def main() -> None:
     result = {"benchmark": "select_efficiency", "classifier": "sklearn LogisticRegression(C=1) on all-MiniLM-L6-v2",
               "pool_size": args.pool_size, "target_size": 100, "strategies": args.strategies,
               "budgets": args.budgets, "seeds": args.seeds, "test_sizes": test_sizes,
-              "interval": "mean over seeds, Student-t interval (n_seeds - 1 df), evals.statistics.mean_ci",
+              "interval": "mean over seeds, Student-t interval (n_seeds - 1 df), core.statistics.mean_ci",
               "verdict": "paired t interval of (strategy - random) over the shared seeds; better/worse only when it "
                          "excludes 0, else within noise (evals.data_efficiency.versus)",
               "strategy_seconds": timings, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},

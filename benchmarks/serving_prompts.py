@@ -80,8 +80,8 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    from curation.embed import Embedder
-    from curation.models import load_smollm2, smollm2_dir
+    from core.embed import Embedder
+    from core.models import load_smollm2, smollm2_dir
     from evals.backends import load_backend
     from evals.prompt_sets import SETS, build, quality
     from evals.report import environment

@@ -42,10 +42,10 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "train_throughput.json"))
     args = ap.parse_args()
 
-    from curation.models import device as pick_device
-    from curation.models import load_smollm2_tokenizer
-    from curation.shared_data import shared_data_dir
-    from evals.statistics import unigram_loss
+    from core.models import device as pick_device
+    from core.models import load_smollm2_tokenizer
+    from core.shared_data import shared_data_dir
+    from core.statistics import unigram_loss
     from evals.train import TrainConfig, is_holdout, read_texts, token_blocks, train
 
     device = pick_device(args.device)
@@ -83,7 +83,7 @@ def main() -> None:
 
 def summarize(runs: list[dict], args, cfg, device: str, train_tokens: int, unigram: dict[str, float]) -> None:
     from evals.report import environment
-    from evals.statistics import mean_ci
+    from core.statistics import mean_ci
 
     gpu_keys = ("amu", "pcu", "aec_w")
     summary = {"tokens_per_s": mean_ci([r["tokens_per_s"] for r in runs]),
@@ -101,7 +101,7 @@ def summarize(runs: list[dict], args, cfg, device: str, train_tokens: int, unigr
                   "amu": "EfficientLLM AMU: time average of GPU memory used / total over the training window",
                   "pcu": "EfficientLLM PCU: time average of NVML SM-busy fraction over the training window",
                   "aec_w": "EfficientLLM AEC: average power (W) = energy counter difference / training seconds",
-                  "interval": "Student-t over seeds (evals.statistics.mean_ci)"},
+                  "interval": "Student-t over seeds (core.statistics.mean_ci)"},
               "summary": summary, "runs": runs, "versions": versions, "hardware": hardware,
               "platform": platform.platform(),
               "command": "python benchmarks/train_throughput.py " + " ".join(sys.argv[1:])}

@@ -1,7 +1,7 @@
 """WARC to kept text, end to end, MB/s per core: winnow's WARC reader + extract step beside datatrove's
 ``WarcReader`` + ``Trafilatura`` on the same files, in one run.
 
-winnow: ``curation.warc`` (warcio, resiliparse charset detection) then the ``extract`` step with its defaults
+winnow: ``core.warc`` (warcio, resiliparse charset detection) then the ``extract`` step with its defaults
 (trafilatura, favor precision), in this process; also with ``extractor: resiliparse``. datatrove 0.10.1:
 ``benchmarks/_datatrove_warc_side.py`` in ``.venv-peers`` (``make peers``), its defaults except a 30 s
 extraction timeout. Both read the same WARC files ``--repeats`` times; MB is the files' size on disk (compressed
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from curation.shared_data import shared_data_dir  # noqa: E402
+from core.shared_data import shared_data_dir  # noqa: E402
 
 DATA = shared_data_dir()
 FILES = ["web/dolma_sample-0000.warc.gz", "web/dolma_sample-0001.warc.gz", "warc/pywb_iana.warc.gz",
@@ -39,7 +39,7 @@ def cpu_seconds() -> float:
 
 
 def run_winnow(paths: list[Path], repeats: int, extractor: str = "trafilatura") -> dict:
-    from curation.readers import ReaderConfig, read_shard
+    from core.readers import ReaderConfig, read_shard
     from curation.steps.extract import Extract, ExtractConfig
 
     step = Extract(ExtractConfig(extractor=extractor))

@@ -9,8 +9,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from curation.config_types import ConfigError, Fraction, describe
-from curation.readers import ReaderConfig
+from core.config_types import ConfigError, Fraction, describe
+from core.readers import ReaderConfig
 from curation.steps import AnyStepConfig, default_steps
 
 

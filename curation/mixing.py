@@ -18,7 +18,7 @@ import polars as pl
 
 from curation.pipeline import InvariantError
 from curation.steps.mix import MixConfig
-from curation.storage import atomic_write_json, atomic_write_text
+from core.storage import atomic_write_json, atomic_write_text
 
 
 def side_path(out: str | Path, suffix: str) -> Path:
@@ -45,7 +45,7 @@ def read_pool(inputs: list[str], text_field: str | None = None) -> tuple[pl.Data
     """(documents, quarantined lines): plain documents, or instruction pairs recognised by their fields as
     ``winnow select`` does (Alpaca/LIMA, GSM8K, ShareGPT, prompt/response). A pair's ``text`` is prompt and
     response together (what a token budget counts); its response is kept as ``response`` beside its fields."""
-    from curation.select.pool import load_pool
+    from core.pool import load_pool
 
     pool = load_pool(inputs, text_field)
     if not len(pool):

@@ -13,8 +13,8 @@ import orjson
 import polars as pl
 
 from curation.pipeline import InvariantError
-from curation.readers import InputError, count_records
-from curation.storage import iter_parquet, parquet_rows
+from core.readers import InputError, count_records
+from core.storage import iter_parquet, parquet_rows
 
 
 def _jsonl_rows(batch: pl.DataFrame) -> bytes:

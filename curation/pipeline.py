@@ -17,12 +17,12 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from curation.documents import DOC_SCHEMA, QUARANTINE_SCHEMA, removed_schema
-from curation.readers import ReaderConfig, expand_inputs, read_shard
+from core.documents import DOC_SCHEMA, QUARANTINE_SCHEMA, removed_schema
+from core.readers import ReaderConfig, expand_inputs, read_shard
 from curation.steps import build_step
 from curation.steps.base import ShardContext, StepConfig
 from curation.steps.heuristic import count_unjudged
-from curation.storage import ParquetBatchWriter, atomic_write_json, fault_point, file_hash, fingerprint, iter_parquet
+from core.storage import ParquetBatchWriter, atomic_write_json, fault_point, file_hash, fingerprint, iter_parquet
 
 STAGES = "_stages"
 STAGE_FORMAT = 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curation.storage import atomic_write_json, atomic_write_text
+from core.storage import atomic_write_json, atomic_write_text
 
 REPORT_KEYS = ("input", "kept", "removed", "quarantined", "steps")
 DEFAULT_DROP_ALARM = 0.9

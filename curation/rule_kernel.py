@@ -40,7 +40,7 @@ def char_tables() -> tuple[np.ndarray, np.ndarray]:
     """
     import os
 
-    from curation.models import cache_dir
+    from core.models import cache_dir
 
     path = cache_dir() / f"rule-chars-{TABLES_VERSION}-{unicodedata.unidata_version}-{regex.__version__}.npz"
     if path.exists():

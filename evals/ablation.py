@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from curation.shared_data import shared_data_dir
-from curation.storage import file_hash
+from core.shared_data import shared_data_dir
+from core.storage import file_hash
 from evals.report import EvalReport, Metric, environment
-from evals.statistics import mean_ci, unigram_loss
+from core.statistics import mean_ci, unigram_loss
 from evals.train import TrainConfig, is_holdout, read_texts, token_blocks, tokens_to_reach, train
 
 HELD_OUT = ("wikitext", "raw_heldout")

@@ -1,6 +1,6 @@
 """Side-by-side of two eval reports: delta per metric (B - A) with an interval, the test behind it, a verdict.
 
-The interval comes from ``evals.statistics``, chosen by what the two metrics carry:
+The interval comes from ``core.statistics``, chosen by what the two metrics carry:
 - per-seed values with shared seeds: paired t on the per-seed differences;
 - per-seed or per-burst values, no shared seeds: Welch's t;
 - per-request latencies (a percentile): two-sample bootstrap over requests;
@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from evals.report import EvalReport, Metric, fmt
-from evals.statistics import (CONFIDENCE, paired_difference, percentile_difference, verdict, welch_difference,
+from core.statistics import (CONFIDENCE, paired_difference, percentile_difference, verdict, welch_difference,
                               welch_from_summaries)
 
 

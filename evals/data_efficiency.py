@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from curation.select import Pool, SelectParams, select
-from evals.statistics import majority_baseline, mean_ci, paired_difference, verdict
+from selection import Pool, SelectParams, select
+from core.statistics import majority_baseline, mean_ci, paired_difference, verdict
 from evals.tasks import Task
 
 

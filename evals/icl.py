@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from evals.lm_scoring import score_continuations
-from evals.statistics import majority_baseline, mean_ci, proportion_ci
+from core.lm_scoring import score_continuations
+from core.statistics import majority_baseline, mean_ci, proportion_ci
 from evals.tasks import Task
 from prompts.demos import SelfMatches, select_demos
 from prompts.templates import render

@@ -1,3 +1,3 @@
-"""Kept for callers of the old name: the intervals live in ``evals.statistics`` (one place)."""
+"""Kept for callers of the old name: the intervals live in ``core.statistics`` (one place)."""
 
-from evals.statistics import mean_ci, percentile_ci, proportion_ci  # noqa: F401
+from core.statistics import mean_ci, percentile_ci, proportion_ci  # noqa: F401

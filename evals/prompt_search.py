@@ -3,10 +3,10 @@ choose one, and measure it against the seed prompt on a held-out split of the sa
 
 Splits: dev and test are disjoint samples of the task's evaluation split (seeded); demonstrations come from its
 pool (train split), a fixed seeded list (label round-robin when the task has labels) of which a candidate uses
-the first k. Accuracy is cloze accuracy (``evals.lm_scoring.score_continuations``, length-normalized, as
+the first k. Accuracy is cloze accuracy (``core.lm_scoring.score_continuations``, length-normalized, as
 ``evals.icl``); prompt tokens are counted with the scoring model's tokenizer over the whole rendered prompt
 (instruction + demos + query), averaged over items. Held-out comparison: the paired difference over items
-(``evals.statistics.paired_difference`` with item ids as keys: a paired t interval on per-item correctness
+(``core.statistics.paired_difference`` with item ids as keys: a paired t interval on per-item correctness
 differences), "within noise" unless its interval excludes 0. Prefill time (the transformers backend's
 time to first token) is measured on CPU for the seed and the chosen prompt only; on a shared machine it is noisy.
 """
@@ -22,9 +22,9 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from curation.config_types import Fraction, PositiveInt, Seed, WordCount
+from core.config_types import Fraction, PositiveInt, Seed, WordCount
 
-from evals.statistics import majority_baseline, paired_difference, percentile_ci, proportion_ci, verdict
+from core.statistics import majority_baseline, paired_difference, percentile_ci, proportion_ci, verdict
 from evals.tasks import TASKS, Task, load_task
 from prompts.prompt_search import PromptCandidate, choose, pareto_front, propose_candidates
 from prompts.templates import render
@@ -54,12 +54,12 @@ class SmolLM2Scorer:
     """The local SmolLM2-135M: cloze scores, token counts, prefill time and instruction rewrites."""
 
     def __init__(self, device: str = "cpu"):
-        from curation.models import load_smollm2
+        from core.models import load_smollm2
 
         self.model, self.tokenizer = load_smollm2(device)
 
     def choice_scores(self, prompt: str, choices: list[str]) -> list[float]:
-        from evals.lm_scoring import score_continuations
+        from core.lm_scoring import score_continuations
 
         return [s.mean for s in score_continuations(self.model, self.tokenizer, prompt, [" " + c for c in choices])]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from curation.shared_data import shared_data_dir
-from evals.lm_scoring import score_continuations
-from evals.statistics import majority_baseline, mean_ci, proportion_ci
+from core.shared_data import shared_data_dir
+from core.lm_scoring import score_continuations
+from core.statistics import majority_baseline, mean_ci, proportion_ci
 
 SETS = ("raw", "selected", "compressed")
 SHOTS = {"gsm8k": 8, "arc_easy": 5}

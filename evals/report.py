@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from curation.storage import atomic_write_text
+from core.storage import atomic_write_text
 
 
 class Metric(BaseModel):

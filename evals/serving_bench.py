@@ -1,7 +1,7 @@
 """Serving benchmark: a fixed prompt set at fixed concurrency, warm-ups first, output lengths verified.
 
 Metrics follow ``vllm bench serve``: TTFT (queueing included), TPOT, ITL, E2E latency at p50/p90/p99 and
-mean, request and output-token throughput; each with a 95% interval from ``evals.statistics`` (bootstrap over
+mean, request and output-token throughput; each with a 95% interval from ``core.statistics`` (bootstrap over
 requests for percentiles, t over requests for means, t over bursts for throughputs) and the per-request values
 behind it, so ``compare`` can difference two cells. Memory of the serving process tree, and on a GPU
 EfficientLLM's AMU, PCU and AEC (``evals.resource_monitor``). Prefix caching is off in the vLLM backends and the
@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from evals.resource_monitor import ResourceMonitor
-from evals.statistics import mean_ci, percentile_ci
+from core.statistics import mean_ci, percentile_ci
 
 LATENCIES = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
 PERCENTILES = (50, 90, 99)

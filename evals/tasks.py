@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curation.shared_data import shared_data_dir
+from core.shared_data import shared_data_dir
 from prompts.templates import Template
 
 _OPTION_RE = re.compile(r"^ ([A-Z])\. (.*)$")

@@ -44,7 +44,7 @@ def is_holdout(doc_id: str, percent: int) -> bool:
 def read_texts(paths: list[str], text_field: str = "text", quarantined: list | None = None) -> list[tuple[str, str]]:
     """(id, text) for every readable document. An unreadable line is never trained on: it is logged with its file
     and line number, and appended as (file, line, error) to ``quarantined`` when given."""
-    from curation.readers import ReaderConfig, read_documents
+    from core.readers import ReaderConfig, read_documents
 
     def skip(file: str, line: int, error: str, raw: str) -> None:
         logging.getLogger(__name__).warning("%s:%d: not trained on: %s", file, line, error)

@@ -8,9 +8,9 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from curation.augment import AugmentParams, augment_file
-from curation.augment.eda import OPERATIONS
-from curation.config_types import Fraction, PositiveInt, Seed
+from selection.augment import AugmentParams, augment_file
+from selection.augment.eda import OPERATIONS
+from core.config_types import Fraction, PositiveInt, Seed
 
 
 @task(name="augment-file", cache_policy=NO_CACHE)

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from curation.config_types import count_arg
+from core.config_types import count_arg
 from flows import cli_augment, cli_compress, cli_eval, cli_mix, cli_prompt_search, cli_select, cli_tokenize
 
 OFFLINE_ENV = {
@@ -166,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_curate(args: argparse.Namespace) -> int:
     from curation.config import CurationConfig
-    from curation.readers import expand_inputs
+    from core.readers import expand_inputs
 
     config = CurationConfig.load(args.config)
     reader = {k: v for k, v in {"text_field": args.text_field, "id_field": args.id_field,
@@ -284,12 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))  # project-local state, never ~/.prefect
     args = build_parser().parse_args(argv)
     from curation.demo_shard import DemoShardError
-    from curation.readers import InputError
-    from curation.storage import RunLocked
+    from core.readers import InputError
+    from core.storage import RunLocked
     from flows.server import ServerError
     from pydantic import ValidationError
 
-    from curation.config_types import describe
+    from core.config_types import describe
     from curation.report import DropAlarmError
 
     try:

@@ -42,8 +42,8 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
 def cmd_augment(args: argparse.Namespace) -> int:
     import sys
 
-    from curation.augment import AugmentParams
-    from curation.augment.wordnet import WordNetError
+    from selection.augment import AugmentParams
+    from selection.augment.wordnet import WordNetError
     from flows.augment import augment_pool
 
     ops = [o.strip() for o in args.ops.split(",") if o.strip()]

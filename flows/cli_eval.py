@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from curation.config_types import count_arg
+from core.config_types import count_arg
 
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:

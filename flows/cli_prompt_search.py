@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from curation.config_types import count_arg
+from core.config_types import count_arg
 
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from curation.select.strategies import STRATEGIES
+from selection.strategies import STRATEGIES
 from prompts.demos import DEMO_STRATEGIES
 
 
@@ -66,8 +66,8 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
 
 
 def cmd_select(args: argparse.Namespace) -> int:
-    from curation.config_types import check_call
-    from curation.select import SelectParams
+    from core.config_types import check_call
+    from selection import SelectParams
     from flows.select import select_finetune
 
     check_call(select_finetune.fn, "options", budget=args.budget, seed=args.seed)  # before Prefect starts
@@ -87,7 +87,7 @@ def cmd_select(args: argparse.Namespace) -> int:
 
 
 def cmd_demos(args: argparse.Namespace) -> int:
-    from curation.config_types import check_call
+    from core.config_types import check_call
     from flows.select import select_demos
 
     check_call(select_demos.fn, "options", k=args.k, lam=args.lam, seed=args.seed)  # before Prefect starts

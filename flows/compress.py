@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from curation.config_types import PositiveFraction, PositiveInt
+from core.config_types import PositiveFraction, PositiveInt
 from prompts.compress import CompressConfig
 from prompts.compress.batch import compress_file
 

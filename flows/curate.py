@@ -11,7 +11,7 @@ from curation.config import CurationConfig
 from curation.outputs import clear_outputs, require_documents
 from curation.pipeline import input_shards, plan_inputs, summarize_read
 from curation.report import alarm_error
-from curation.storage import run_lock
+from core.storage import run_lock
 from flows.artifacts import publish_curation_report
 from flows.tasks import export_task, finalize, read_file, step_tasks
 

@@ -75,7 +75,7 @@ def _path_parameters(list_keys: tuple[str, ...], path_keys: tuple[str, ...]):
     def one(path: str, base: Path) -> str:
         # "shared:DIR/FILE" names a file in ../shared/data wherever this checkout lives
         if path.startswith("shared:"):
-            from curation.shared_data import shared_data_dir
+            from core.shared_data import shared_data_dir
 
             return str(shared_data_dir() / path.removeprefix("shared:"))
         return str((base / path).resolve())

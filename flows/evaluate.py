@@ -18,7 +18,7 @@ from evals.train import TrainConfig, train
 
 @task(name="prepare-data", cache_policy=NO_CACHE)
 def prepare_task(raw: list[str], curated: str, cfg: TrainConfig) -> dict:
-    from curation.models import load_smollm2_tokenizer
+    from core.models import load_smollm2_tokenizer
 
     return prepare(raw, curated, cfg, load_smollm2_tokenizer())
 
@@ -26,7 +26,7 @@ def prepare_task(raw: list[str], curated: str, cfg: TrainConfig) -> dict:
 @task(name="train-arm", cache_policy=NO_CACHE)
 def train_task(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str) -> dict:
     """Reuses a finished run with the same config and data (its train_log.json), else trains."""
-    from curation.models import load_smollm2_tokenizer
+    from core.models import load_smollm2_tokenizer
 
     seeded = TrainConfig(**(asdict(cfg) | {"seed": seed}))
     ckpt = Path(out_dir) / arm / f"seed{seed}"

@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from curation.config_types import PositiveInt, Seed
+from core.config_types import PositiveInt, Seed
 from curation.mixing import mix_files, render_markdown
 from curation.steps.mix import MixConfig, Temperature, load_target
 

@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from curation.config_types import Fraction, PositiveInt, Seed, WordCount
+from core.config_types import Fraction, PositiveInt, Seed, WordCount
 from evals.prompt_search import SearchConfig, SmolLM2Scorer, render_markdown, search, write_report
 from evals.tasks import TASKS
 

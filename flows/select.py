@@ -10,12 +10,12 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
-from curation.config_types import Fraction, PositiveInt, Seed
-from curation.select import SelectParams, load_pool, select, summary_path
-from curation.select.budget import BudgetSpec
-from curation.select.report import write_report
-from curation.storage import atomic_write_json, atomic_write_text
-from curation.select.strategies import STRATEGIES
+from core.config_types import Fraction, PositiveInt, Seed
+from selection import SelectParams, load_pool, select, summary_path
+from selection.budget import BudgetSpec
+from selection.report import write_report
+from core.storage import atomic_write_json, atomic_write_text
+from selection.strategies import STRATEGIES
 from prompts.demo_selection import demos_for_queries, demos_summary
 from prompts.demos import DEMO_STRATEGIES
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from curation.select.pool import Pool
+from core.pool import Pool
 from prompts.demos import SelfMatches, select_demos
 from prompts.templates import Template, render, render_chat
 
@@ -27,7 +27,7 @@ def demos_for_queries(pool: Pool, queries: Pool, k: int, strategy: str = "knn", 
     """One row per query: ``query_id``, ``strategy``, ``k``, ``seed``, ``demos`` (id, similarity, position),
     ``excluded_self`` (ids of pool items left out because they are the query) and the rendered ``prompt``."""
     if embed is None:
-        from curation.embed import Embedder
+        from core.embed import Embedder
 
         embed = Embedder().embed
     template = template or Template()
@@ -38,7 +38,7 @@ def demos_for_queries(pool: Pool, queries: Pool, k: int, strategy: str = "knn", 
     labels = [str(m.get(label_field, f["output"])) for m, f in zip(pool.metadata, pool_fields)]
     tokenizer = None
     if chat:
-        from curation.models import load_smollm2_tokenizer
+        from core.models import load_smollm2_tokenizer
 
         tokenizer = load_smollm2_tokenizer()
     self_matches = SelfMatches(pool.ids, [f["input"] for f in pool_fields])

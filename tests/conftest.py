@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from curation.shared_data import shared_data_dir
+from core.shared_data import shared_data_dir
 
 for _key, _value in {
     "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",

@@ -18,8 +18,8 @@ import xxhash
 from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from curation.config_types import PositiveInt, Seed, WordCount, named_in_errors
-from curation.readers import ReaderConfig, read_documents
+from core.config_types import PositiveInt, Seed, WordCount, named_in_errors
+from core.readers import ReaderConfig, read_documents
 from curation.text import WORD_RE
 
 POSITIVE, NEGATIVE = "__label__hq", "__label__lq"

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from curation.documents import mark_removed
+from core.documents import mark_removed
 
 
 class StepConfig(BaseModel):
@@ -113,7 +113,7 @@ class DropListStep(GlobalStep):
 
 
 def write_drops(work_dir: Path, part: int, drops: pl.DataFrame) -> None:
-    from curation.storage import atomic_write_parquet
+    from core.storage import atomic_write_parquet
 
     atomic_write_parquet(work_dir / f"drops-{part:04d}.parquet", drops.select(list(DROPS_SCHEMA)).cast(DROPS_SCHEMA).sort("shard", "row"))
 

@@ -16,7 +16,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, field_validator
 
-from curation.config_types import LanguageCode, WordCount
+from core.config_types import LanguageCode, WordCount
 from curation.rule_text import OPENERS, is_closer, is_symbol, sentence_terminals
 from curation.steps.base import StepConfig
 from curation.steps.heuristic import HeuristicFilter

@@ -29,8 +29,8 @@ import orjson
 import polars as pl
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from curation.config_types import PositiveInt
-from curation.readers import InputError, _lines
+from core.config_types import PositiveInt
+from core.readers import InputError, numbered_lines
 from curation.steps.base import Step, StepConfig, split_by_reason
 from curation.dedup.signatures import token_hashes
 
@@ -114,7 +114,7 @@ def _eval_records(path: Path):
     """(line, record) of an eval JSONL (plain, .gz or .zst; BOM dropped, blank lines skipped) via the readers' line
     reader; a bad line stops the run with file and line (a silently skipped eval item would leave leaks in)."""
     broken: list = []
-    for line_no, raw in _lines(path, lambda *q: broken.append(q)):
+    for line_no, raw in numbered_lines(path, lambda *q: broken.append(q)):
         if raw.strip():
             try:
                 yield line_no, orjson.loads(raw)

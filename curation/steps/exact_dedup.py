@@ -15,7 +15,7 @@ import polars as pl
 import xxhash
 
 from curation.steps.base import DropListStep, ShardContext, StepConfig, write_drops
-from curation.storage import atomic_write_parquet
+from core.storage import atomic_write_parquet
 from curation.text import dedup_key
 
 

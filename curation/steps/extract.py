@@ -1,6 +1,6 @@
 """HTML to its main text (article body), with the page title kept in ``metadata.title``.
 
-The HTML comes from the ``text`` column: WARC input (``curation.warc``) puts the decoded page there, and any
+The HTML comes from the ``text`` column: WARC input (``core.warc``) puts the decoded page there, and any
 JSONL/Parquet shard does the same with ``--text-field html``. Two maintained extractors are offered:
 
 - ``trafilatura`` (default): the better of the two on the article-extraction benchmark and the one FineWeb

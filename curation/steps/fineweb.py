@@ -12,7 +12,7 @@ from typing import Literal
 
 import polars as pl
 
-from curation.config_types import Fraction, LanguageCode, NonNegativeFloat, WordCount
+from core.config_types import Fraction, LanguageCode, NonNegativeFloat, WordCount
 from curation.rule_text import content_lines, duplicate_stats, sentence_terminals, word_stats
 from curation.steps.base import StepConfig
 from curation.steps.heuristic import HeuristicFilter

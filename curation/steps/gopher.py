@@ -13,7 +13,7 @@ import polars as pl
 
 from pydantic import field_validator, model_validator
 
-from curation.config_types import Fraction, LanguageCode, NonNegativeFloat, PositiveInt, WordCount, check_min_max
+from core.config_types import Fraction, LanguageCode, NonNegativeFloat, PositiveInt, WordCount, check_min_max
 from curation.rule_text import (content_lines, duplicate_stats, duplicated_ngram_chars, paragraphs_of,
                                 top_ngram_chars, word_stats, words_of)
 from curation.steps.base import StepConfig

@@ -9,7 +9,7 @@ import polars as pl
 from curation.classifiers.fasttext_models import lid176_path, load_fasttext
 from pydantic import Field
 
-from curation.config_types import Fraction, LanguageCode
+from core.config_types import Fraction, LanguageCode
 from curation.steps.base import Step, StepConfig, split_by_reason
 
 

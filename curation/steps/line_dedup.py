@@ -21,9 +21,9 @@ import polars as pl
 import xxhash
 from pydantic import Field
 
-from curation.config_types import WordCount
+from core.config_types import WordCount
 from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
-from curation.storage import atomic_save_npy, atomic_write_parquet
+from core.storage import atomic_save_npy, atomic_write_parquet
 
 
 class LineDedupConfig(StepConfig):

@@ -22,11 +22,11 @@ import numpy as np
 import polars as pl
 from pydantic import model_validator
 
-from curation.config_types import Fraction, PositiveInt, Seed
+from core.config_types import Fraction, PositiveInt, Seed
 from curation.dedup.clusters import connected_components, keepers
 from curation.dedup.signatures import SIGNATURE_VERSION, band_hashes, is_empty, minhash_signatures, shingle_sets
 from curation.steps.base import DropListStep, ShardContext, StepConfig, write_drops
-from curation.storage import atomic_save_npy, atomic_write_parquet
+from core.storage import atomic_save_npy, atomic_write_parquet
 
 
 class MinHashConfig(StepConfig):

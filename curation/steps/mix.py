@@ -46,10 +46,10 @@ import polars as pl
 import xxhash
 from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
-from curation.config_types import PositiveInt, Seed
-from curation.documents import mark_removed
+from core.config_types import PositiveInt, Seed
+from core.documents import mark_removed
 from curation.steps.base import GlobalStep, ShardContext, StepConfig
-from curation.storage import atomic_write_json, atomic_write_parquet
+from core.storage import atomic_write_json, atomic_write_parquet
 from curation.tokenize import check_tokenizer
 
 NONE = "(none)"

@@ -6,7 +6,7 @@ from typing import Literal
 
 import polars as pl
 
-from curation.config_types import WordCount
+from core.config_types import WordCount
 from curation.steps.base import Step, StepConfig, split_by_reason
 
 

@@ -17,9 +17,9 @@ from pydantic import Field, model_validator
 
 from curation.classifiers.fasttext_models import load_fasttext
 from curation.classifiers.quality_model import positive_scores, prepare
-from curation.config_types import Fraction
+from core.config_types import Fraction
 from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
-from curation.storage import atomic_save_npy, atomic_write_json
+from core.storage import atomic_save_npy, atomic_write_json
 
 
 class QualityConfig(StepConfig):

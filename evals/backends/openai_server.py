@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from evals.backends import Backend, Generation, default_dtype, vllm_child_env, vllm_python
-from evals.lm_scoring import ContinuationScore, _split
+from core.lm_scoring import ContinuationScore, split_continuation
 
 START_TIMEOUT_S = float(os.environ.get("WINNOW_VLLM_START_TIMEOUT", "600"))
 
@@ -117,7 +117,7 @@ class VLLMServerBackend(Backend):
         context_ids = self.tokenizer(context, add_special_tokens=False)["input_ids"]
         scores = []
         for cont in continuations:
-            ctx, cont_ids = _split(self.tokenizer, context, cont, context_ids)
+            ctx, cont_ids = split_continuation(self.tokenizer, context, cont, context_ids)
             r = self.client.post("/v1/completions", json={"model": self.model, "prompt": ctx + cont_ids,
                                                           "max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 0})
             r.raise_for_status()

@@ -11,7 +11,7 @@ import time
 import torch
 
 from evals.backends import Backend, Generation
-from evals.lm_scoring import ContinuationScore, score_continuations
+from core.lm_scoring import ContinuationScore, score_continuations
 
 
 class TransformersBackend(Backend):
@@ -20,7 +20,7 @@ class TransformersBackend(Backend):
     def __init__(self, model_path: str, device: str = "auto"):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from curation.models import device as pick_device
+        from core.models import device as pick_device
 
         self.device = pick_device(device)
         self.model = AutoModelForCausalLM.from_pretrained(model_path).to(self.device).eval()

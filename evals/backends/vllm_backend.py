@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from evals.backends import Backend, Generation, default_dtype, vllm_child_env, vllm_python
-from evals.lm_scoring import ContinuationScore
+from core.lm_scoring import ContinuationScore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,11 +49,11 @@ class VLLMEngine:
     def loglikelihood(self, context: str, continuations: list[str]) -> list[ContinuationScore]:
         from vllm import SamplingParams
 
-        from evals.lm_scoring import _split
+        from core.lm_scoring import split_continuation
 
         params = SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=0.0)
         context_ids = self.tokenizer(context, add_special_tokens=False)["input_ids"]
-        splits = [_split(self.tokenizer, context, c, context_ids) for c in continuations]
+        splits = [split_continuation(self.tokenizer, context, c, context_ids) for c in continuations]
         results = self.llm.generate([{"prompt_token_ids": ctx + cont} for ctx, cont in splits], params,
                                     use_tqdm=False)
         scores = []

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import ConfigDict
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from curation.config_types import Fraction, PositiveInt, named_in_errors
+from core.config_types import Fraction, PositiveInt, named_in_errors
 
 from prompts.compress.protect import split_protected, strip_markers
 from prompts.compress.token_level import choose, join, score_units, units_of
@@ -80,7 +80,7 @@ def check_budget(rate: float | None, target_tokens: int | None) -> None:
 def compress(prompt, rate: float | None = None, target_tokens: int | None = None, config: CompressConfig | None = None,
              model=None, tokenizer=None, embed=None) -> CompressedPrompt:
     """Compress to ``rate`` x the original tokens or to ``target_tokens`` (counted with the target tokenizer)."""
-    from curation.models import load_smollm2
+    from core.models import load_smollm2
 
     start = time.perf_counter()
     cfg = config or CompressConfig()
@@ -127,7 +127,7 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
             from prompts.compress.coarse import rank_by_embedding
 
             if embed is None:
-                from curation.embed import Embedder
+                from core.embed import Embedder
 
                 embed = Embedder().embed
             relevance = rank_by_embedding([strip_markers(c) for c in context], question or None, embed)

@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 from tqdm.auto import tqdm
 
-from curation.readers import _lines
-from curation.storage import atomic_write_text
+from core.readers import numbered_lines
+from core.storage import atomic_write_text
 from prompts.compress import CompressConfig, check_budget, compress
 
 
@@ -30,8 +30,8 @@ def _prompt_of(record) -> object:
 
 def compress_file(path: str | Path, out: str | Path, rate: float | None = None, target_tokens: int | None = None,
                   config: CompressConfig | None = None) -> dict:
-    from curation.embed import Embedder
-    from curation.models import load_smollm2
+    from core.embed import Embedder
+    from core.models import load_smollm2
 
     check_budget(rate, target_tokens)  # a bad budget fails the file, it does not quarantine every line
     model, tokenizer = load_smollm2()
@@ -41,7 +41,7 @@ def compress_file(path: str | Path, out: str | Path, rate: float | None = None, 
     def quarantine(file: str, line: int, error: str, raw: str) -> None:
         bad.append({"file": file, "line": line, "error": error, "raw": raw[:500]})
 
-    for line, raw in tqdm(list(_lines(Path(path), quarantine)), desc="compress", disable=None):
+    for line, raw in tqdm(list(numbered_lines(Path(path), quarantine)), desc="compress", disable=None):
         try:
             record = orjson.loads(raw)
             prompt = _prompt_of(record)

@@ -18,6 +18,6 @@ def rank_by_embedding(items: list[str], question: str | None, embed) -> np.ndarr
 
 def rank_by_question_perplexity(items: list[str], question: str, model, tokenizer) -> np.ndarray:
     """Relevance = mean log p(question tokens | item): higher means the item makes the question predictable."""
-    from evals.lm_scoring import score_continuations
+    from core.lm_scoring import score_continuations
 
     return np.array([score_continuations(model, tokenizer, item + "\n\n", [question])[0].mean for item in items])

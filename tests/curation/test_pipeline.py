@@ -177,7 +177,7 @@ def test_invariant_violation_is_an_error(dolma_run, tmp_path):
 
 
 def test_empty_input_is_one_clear_error(tmp_path):
-    from curation.readers import InputError
+    from core.readers import InputError
 
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(InputError, match="no documents in .*empty.jsonl"):

@@ -18,8 +18,8 @@ def test_gsm8k_train_demos_match_the_olmes_format():
 
 @pytest.mark.slow
 def test_arc_easy_sets_share_queries_and_differ_in_context():
-    from curation.embed import Embedder
-    from curation.models import load_smollm2
+    from core.embed import Embedder
+    from core.models import load_smollm2
 
     model, tok = load_smollm2("cpu")
     sets = build("arc_easy", 3, model, tok, Embedder(show_progress=False).embed, rate=0.33)

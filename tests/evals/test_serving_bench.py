@@ -5,7 +5,7 @@ import time
 import pytest
 
 from evals.backends import Generation
-from evals.statistics import percentile_ci
+from core.statistics import percentile_ci
 from evals.resource_monitor import ResourceMonitor
 from evals.serving_bench import report_metrics, run_cell
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from evals.lm_scoring import _split, score_continuations
-from evals.statistics import mean_ci, proportion_ci
+from core.lm_scoring import split_continuation, score_continuations
+from core.statistics import mean_ci, proportion_ci
 from evals.tasks import load_task
 
 
@@ -32,14 +32,14 @@ def test_arc_question_and_options_are_recovered():
 
 @pytest.mark.slow
 def test_cached_prefix_scoring_equals_full_recompute():
-    from curation.models import load_smollm2
+    from core.models import load_smollm2
 
     model, tok = load_smollm2("cpu")
     context = "Question: Which gas do plants take in for photosynthesis?\nAnswer:"
     conts = [" carbon dioxide", " oxygen", " nitrogen gas from the soil"]
     fast = score_continuations(model, tok, context, conts)
     for c, s in zip(conts, fast):
-        ctx, cont = _split(tok, context, c)
+        ctx, cont = split_continuation(tok, context, c)
         with torch.inference_mode():
             logp = torch.log_softmax(model(torch.tensor([ctx + cont])).logits[0].float(), -1)
         full = sum(logp[len(ctx) - 1 + j, t].item() for j, t in enumerate(cont))

@@ -14,7 +14,7 @@ from tests.conftest import shared
 def test_tiny_run_is_deterministic_and_saves_a_checkpoint(tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from curation.models import load_smollm2_tokenizer
+    from core.models import load_smollm2_tokenizer
 
     tok = load_smollm2_tokenizer()
     docs = read_texts([str(shared("web", "llamafactory_c4_demo.jsonl"))])

@@ -22,7 +22,7 @@ def tiny_model(tmp_path_factory):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from curation.models import load_smollm2_tokenizer
+    from core.models import load_smollm2_tokenizer
 
     tok = load_smollm2_tokenizer()  # head_dim 32: vLLM's CPU attention has no kernel for 16
     torch.manual_seed(0)

@@ -41,7 +41,7 @@ def test_bad_config_is_a_clear_error(tmp_path, capsys):
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_second_curate_on_a_locked_directory_is_refused(tmp_path, capsys):
-    from curation.storage import run_lock
+    from core.storage import run_lock
 
     with run_lock(tmp_path / "run"):
         code = main(["curate", str(shared("web", "llamafactory_c4_demo.jsonl")), "--out", str(tmp_path / "run")])

@@ -15,7 +15,7 @@ from tests.conftest import shared
 
 @pytest.fixture(scope="module")
 def lm():
-    from curation.models import load_smollm2
+    from core.models import load_smollm2
 
     return load_smollm2("cpu")
 
@@ -139,7 +139,7 @@ def test_protected_span_kinds(text, span, kind):
 
 @pytest.fixture(scope="module")
 def minilm(tmp_path_factory):
-    from curation.embed import Embedder
+    from core.embed import Embedder
 
     return Embedder(cache=tmp_path_factory.mktemp("embed")).embed
 

@@ -52,7 +52,7 @@ def test_random_is_seeded_and_excludes_the_query_row():
 
 
 def test_real_sentences_pick_the_related_demo(tmp_path):
-    from curation.embed import Embedder
+    from core.embed import Embedder
 
     embed = Embedder(cache=tmp_path).embed
     pool = embed(["How many legs does a spider have?", "What is the capital of Peru?",
@@ -68,7 +68,7 @@ def test_templates_render_demos_then_query():
 
 
 def test_chat_template_uses_the_models_own_format():
-    from curation.models import load_smollm2_tokenizer
+    from core.models import load_smollm2_tokenizer
 
     text = render_chat(Template(), [{"input": "2+2?", "output": "4"}], {"input": "3+3?"}, load_smollm2_tokenizer())
     assert text.count("<|im_start|>user\n") == 2 and "<|im_start|>assistant\n4<|im_end|>" in text
@@ -90,7 +90,7 @@ def _trigram_embed(texts: list[str]) -> np.ndarray:
 
 
 def _case(name: str):
-    from curation.select.pool import load_pool
+    from core.pool import load_pool
     from tests.conftest import shared
 
     return load_pool([shared("..", "cases", "demo-self-leak", name)])
@@ -98,7 +98,7 @@ def _case(name: str):
 
 @pytest.fixture(scope="module")
 def minilm(tmp_path_factory):
-    from curation.embed import Embedder
+    from core.embed import Embedder
 
     return Embedder(cache=tmp_path_factory.mktemp("embed")).embed
 
@@ -135,7 +135,7 @@ OTHER_COPIES = {  # the same text under another id, as a user's train file often
 def test_a_duplicate_query_under_another_id_is_excluded_in_every_strategy(strategy, kind):
     import unicodedata
 
-    from curation.select.pool import Pool
+    from core.pool import Pool
     from prompts.demo_selection import demos_for_queries
 
     query = QUESTION if kind == "case and spacing" else OTHER_COPIES[kind]
@@ -179,7 +179,7 @@ NEAR_COPIES = {"copy-punct": "Tom reads 15 pages a day. How many pages does he r
 
 @pytest.mark.parametrize("strategy", ["random", "knn", "mmr", "balanced"])
 def test_near_copies_differing_in_width_spacing_or_punctuation_are_excluded(strategy):
-    from curation.select.pool import Pool
+    from core.pool import Pool
     from prompts.demo_selection import demos_for_queries
 
     ids = ["t1", "t3", "t4", "t5", "t6", *NEAR_COPIES]

@@ -10,7 +10,7 @@ import pytest
 
 from curation.config import CurationConfig
 from curation.runner import curate_local
-from curation.storage import RunLocked, run_lock
+from core.storage import RunLocked, run_lock
 from tests.conftest import DOLMA_CC, ROOT
 
 LIGHT = CurationConfig.model_validate({"steps": [{"step": "normalize"}, {"step": "exact_dedup"}, {"step": "minhash"}],
@@ -19,7 +19,7 @@ LIGHT = CurationConfig.model_validate({"steps": [{"step": "normalize"}, {"step":
 
 def test_second_run_on_the_same_directory_is_refused(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import time, sys; from curation.storage import run_lock\n"
+        "import time, sys; from core.storage import run_lock\n"
         f"with run_lock({str(tmp_path)!r}):\n    print('locked', flush=True); time.sleep(30)")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -37,7 +37,7 @@ def test_second_run_on_the_same_directory_is_refused(tmp_path):
 def test_waiting_lock_proceeds_after_the_holder_finishes(tmp_path):
     start = time.monotonic()
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import time; from curation.storage import run_lock\n"
+        "import time; from core.storage import run_lock\n"
         f"with run_lock({str(tmp_path)!r}):\n    print('locked', flush=True); time.sleep(2)")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"

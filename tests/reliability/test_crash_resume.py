@@ -1,6 +1,6 @@
 """SIGKILL in the middle of every kind of unit, then rerun: byte-identical outputs, finished units not redone.
 
-Faults are injected with WINNOW_FAULT (``curation.storage.fault_point``): before a unit starts, half-way
+Faults are injected with WINNOW_FAULT (``core.storage.fault_point``): before a unit starts, half-way
 through writing a shard, and after a unit's files are written but before its manifest.
 """
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curation.config import CurationConfig
-from curation.readers import InputError
+from core.readers import InputError
 from curation.runner import curate_local
 
 LIGHT = CurationConfig.model_validate({"steps": [{"step": "normalize"}, {"step": "exact_dedup"}, {"step": "minhash"}]})

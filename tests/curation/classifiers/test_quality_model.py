@@ -6,7 +6,7 @@ import pytest
 from curation.classifiers.quality_model import QualityTrainingConfig, train_quality_model
 from curation.runner import run_frames
 from curation.steps.quality import QualityConfig
-from curation.storage import file_hash
+from core.storage import file_hash
 from tests.conftest import DOLMA_CC, shared
 
 

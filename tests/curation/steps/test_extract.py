@@ -10,7 +10,7 @@ import orjson
 import polars as pl
 
 from curation.config import CurationConfig
-from curation.readers import ReaderConfig
+from core.readers import ReaderConfig
 from curation.runner import curate_local, run_frames
 from curation.steps.extract import ExtractConfig, extract_html
 from tests.conftest import ROOT, shared

@@ -154,7 +154,7 @@ def test_instruction_pools_mix_by_file(tmp_path):
 
 
 def test_label_groups_on_real_mail(tmp_path):
-    from curation.readers import ReaderConfig, read_documents
+    from core.readers import ReaderConfig, read_documents
 
     frame = pl.concat(list(read_documents([shared("mail", "spamassassin.jsonl.gz")], ReaderConfig(), lambda *a: None)))
     kept, removed = run_frames(MixConfig(by="label", budget="1000", target="uniform"), [frame], tmp_path)

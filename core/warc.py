@@ -33,7 +33,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from curation.readers import QuarantineFn, ReaderConfig, _Rows
+from core.readers import QuarantineFn, ReaderConfig, _Rows
 
 DOCUMENT_TYPES = ("response", "revisit", "conversion")
 HTML_TYPES = ("text/html", "application/xhtml+xml")

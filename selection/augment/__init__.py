@@ -1,4 +1,4 @@
-"""Label-preserving augmentation of a small labelled pool: EDA edits (``curation.augment.eda``) and a kNN check.
+"""Label-preserving augmentation of a small labelled pool: EDA edits (``selection.augment.eda``) and a kNN check.
 
 ``augment(texts, labels, ids, params, embed)`` makes ``per_item`` edits of each item for each operation, then
 keeps an edit only when the k nearest *original* items of its embedding (cosine on MiniLM, the parent itself
@@ -27,8 +27,8 @@ import numpy as np
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from curation.augment.eda import OPERATIONS, Synonyms, apply
-from curation.config_types import Fraction, PositiveInt, Seed
+from selection.augment.eda import OPERATIONS, Synonyms, apply
+from core.config_types import Fraction, PositiveInt, Seed
 
 __all__ = ["AugmentParams", "AugmentedItem", "Augmentation", "OPERATIONS", "augment", "knn_labels"]
 
@@ -119,13 +119,13 @@ def augment(texts: Sequence[str], labels: Sequence, ids: Sequence[str], params: 
     """EDA edits of every item, checked against the originals' kNN labels.
 
     texts/labels/ids: the labelled pool (labels compared as strings). embed: texts -> float32[n, d] normalized
-    (``curation.embed.Embedder().embed``); needed when ``params.check``. synonyms: word -> synonyms, default
-    WordNet (``curation.augment.wordnet.load_wordnet``), loaded only when synonym/insert are asked for."""
+    (``core.embed.Embedder().embed``); needed when ``params.check``. synonyms: word -> synonyms, default
+    WordNet (``selection.augment.wordnet.load_wordnet``), loaded only when synonym/insert are asked for."""
     labels = [str(x) for x in labels]
     if not (len(texts) == len(labels) == len(ids)):
         raise ValueError(f"texts, labels and ids differ in length: {len(texts)}, {len(labels)}, {len(ids)}")
     if synonyms is None and any(op in NEEDS_SYNONYMS for op in params.ops):
-        from curation.augment.wordnet import load_wordnet
+        from selection.augment.wordnet import load_wordnet
 
         synonyms = load_wordnet()
     synonyms = synonyms or (lambda word: ())
@@ -181,14 +181,14 @@ def augment_file(paths: Sequence[str], out: str, params: AugmentParams, text_fie
 
     import orjson
 
-    from curation.select.pool import load_pool
-    from curation.storage import atomic_write_json, atomic_write_text
+    from core.pool import load_pool
+    from core.storage import atomic_write_json, atomic_write_text
 
     pool = load_pool(list(paths), text_field)
     labels = pool.group(label_field)
     labelled = [i for i, lab in enumerate(labels) if lab != "(none)"]
     if embed is None and params.check:
-        from curation.embed import Embedder
+        from core.embed import Embedder
 
         embed = Embedder(show_progress=False).embed
     result = augment([pool.responses[i] for i in labelled], [labels[i] for i in labelled],

@@ -1,5 +1,5 @@
 """Selection strategies. Each yields pool indices in the order it would take them, with a score and a reason;
-the budget controller in ``curation.select`` stops them. Being lazy generators is what lets one strategy
+the budget controller in ``selection`` stops them. Being lazy generators is what lets one strategy
 serve count, fraction and token budgets: greedy ones (k-center, DEITA) only do the work the budget needs.
 """
 
@@ -13,8 +13,8 @@ import numpy as np
 from pydantic import ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-from curation.config_types import Fraction, PositiveInt, named_in_errors
-from curation.select.pool import Pool
+from core.config_types import Fraction, PositiveInt, named_in_errors
+from core.pool import Pool
 
 Pick = tuple[int, float, str]
 
@@ -64,12 +64,12 @@ class Context:
         return self._get("target_embeddings", lambda: self._embedder()(self._need_target().texts))
 
     def ifd(self) -> np.ndarray:
-        from curation.select.scores import ifd_scores
+        from selection.scores import ifd_scores
 
         return self._get("ifd", lambda: ifd_scores(self.pool.prompts, self.pool.responses, progress=True))
 
     def quality(self) -> np.ndarray:
-        from curation.select.scores import quality_scores
+        from selection.scores import quality_scores
 
         if not self.params.quality_model:
             raise ValueError("the quality score needs quality_model (a model.bin from `winnow train-quality`)")
@@ -77,7 +77,7 @@ class Context:
 
     def _embedder(self):
         if self.embed is None:
-            from curation.embed import Embedder
+            from core.embed import Embedder
 
             self.embed = Embedder().embed
         return self.embed
@@ -208,7 +208,7 @@ def quality(ctx: Context) -> Iterator[Pick]:
 
 def dsir(ctx: Context) -> Iterator[Pick]:
     """Importance resampling without replacement: Gumbel top-k on the log weights."""
-    from curation.select.scores import dsir_log_weights
+    from selection.scores import dsir_log_weights
 
     target = ctx._need_target()
     logw = ctx._get("dsir", lambda: dsir_log_weights(ctx.pool.texts, target.texts, ctx.params.dsir_buckets))

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 from curation.config import ConfigError, CurationConfig
-from curation.config_types import check_min_max
-from curation.languages import LID176_LABELS, check_language, suggest_language
+from core.config_types import check_min_max
+from core.languages import LID176_LABELS, check_language, suggest_language
 from curation.steps.langid import LanguageId, LanguageIdConfig
 from tests.conftest import shared
 
@@ -172,8 +172,8 @@ def test_cli_refuses_with_one_line_and_exit_code_2(tmp_path, capsys, monkeypatch
 def test_select_and_compress_settings_are_ranged():
     from pydantic import ValidationError
 
-    from curation.config_types import describe
-    from curation.select import SelectParams
+    from core.config_types import describe
+    from selection import SelectParams
     from prompts.compress import CompressConfig, check_budget
 
     for make, expected in [
@@ -214,7 +214,7 @@ def test_quality_training_settings_are_ranged():
     from pydantic import ValidationError
 
     from curation.classifiers.quality_model import QualityTrainingConfig
-    from curation.config_types import describe
+    from core.config_types import describe
 
     for kwargs, expected in [({"holdout_fraction": 1.0}, "holdout_fraction = 1.0: must be in (0, 1)"),
                              ({"lr": 0}, "lr = 0: must be > 0"), ({"word_ngrams": 0}, "word_ngrams = 0: must be >= 1")]:
@@ -289,7 +289,7 @@ def test_flow_parameters_are_typed_so_the_ui_refuses_them():
 
     from prefect.exceptions import ParameterTypeError
 
-    from curation.select.strategies import STRATEGIES
+    from selection.strategies import STRATEGIES
     from flows.compress import compress_prompts
     from flows.select import DemoStrategy, SelectStrategy, select_demos, select_finetune
     from prompts.demos import DEMO_STRATEGIES

@@ -22,8 +22,8 @@ def ifd_scores(prompts: list[str], responses: list[str], batch_size: int = 16, m
     """IFD per pair (nan where there is no prompt or no response tokens), cached on disk per pair."""
     if not cache:
         return _ifd_scores(prompts, responses, batch_size, max_tokens, device_name, progress)
-    from curation.embed import EmbeddingCache
-    from curation.models import SMOLLM2_ID, cache_dir
+    from core.embed import EmbeddingCache
+    from core.models import SMOLLM2_ID, cache_dir
 
     store = EmbeddingCache(cache_dir() / "ifd" / f"{SMOLLM2_ID}-{max_tokens}")
     keys = [xxhash.xxh3_128_digest(f"{p}\x00{r}".encode("utf-8", "surrogatepass")) for p, r in zip(prompts, responses)]
@@ -48,7 +48,7 @@ def _ifd_scores(prompts: list[str], responses: list[str], batch_size: int, max_t
     import torch
     from tqdm.auto import tqdm
 
-    from curation.models import load_smollm2
+    from core.models import load_smollm2
 
     model, tokenizer = load_smollm2(device_name)
     dev = next(model.parameters()).device

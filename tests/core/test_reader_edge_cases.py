@@ -20,9 +20,9 @@ import pytest
 import zstandard
 
 from curation.config import CurationConfig
-from curation.readers import InputError, ReaderConfig, count_records, expand_inputs, read_documents
+from core.readers import InputError, ReaderConfig, count_records, expand_inputs, read_documents
 from curation.runner import curate_local, run_frames
-from curation.select.pool import load_pool
+from core.pool import load_pool
 from curation.steps.exact_dedup import ExactDedupConfig
 from curation.steps.minhash import MinHashConfig
 from tests.conftest import SHARED

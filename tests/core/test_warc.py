@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from curation.readers import ReaderConfig, count_records, read_shard
-from curation.warc import count_warc_records
+from core.readers import ReaderConfig, count_records, read_shard
+from core.warc import count_warc_records
 from tests.conftest import shared
 
 

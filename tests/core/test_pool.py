@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from curation.select import load_pool
+from selection import load_pool
 from tests.conftest import shared
 
 

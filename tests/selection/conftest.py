@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from curation.select import Pool, load_pool
+from selection import Pool, load_pool
 from tests.conftest import shared
 
 
@@ -31,7 +31,7 @@ def gsm_target() -> Pool:
 
 @pytest.fixture(scope="session")
 def embed():
-    from curation.embed import Embedder
+    from core.embed import Embedder
 
     return Embedder().embed
 

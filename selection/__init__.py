@@ -14,9 +14,9 @@ from pathlib import Path
 
 import orjson
 
-from curation.select.budget import Budget, token_counts
-from curation.select.pool import Pool, load_pool
-from curation.select.strategies import NEEDS_TARGET, STRATEGIES, Context, SelectParams
+from selection.budget import Budget, token_counts
+from core.pool import Pool, load_pool
+from selection.strategies import NEEDS_TARGET, STRATEGIES, Context, SelectParams
 
 __all__ = ["Budget", "Pool", "SelectParams", "Selection", "load_pool", "select", "STRATEGIES"]
 
@@ -37,7 +37,7 @@ class Selection:
 
     def write(self, manifest: str | Path) -> Path:
         """Manifest JSONL (one selected item per line) and ``<manifest>.summary.json`` beside it."""
-        from curation.storage import atomic_write_json, atomic_write_text
+        from core.storage import atomic_write_json, atomic_write_text
 
         path = Path(manifest)
         atomic_write_text(path, "".join(orjson.dumps({k: v for k, v in r.items() if k != "index"}).decode() + "\n"

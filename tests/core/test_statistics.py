@@ -1,4 +1,4 @@
-"""evals.statistics: intervals equal scipy's reference computations, pairing narrows what seeds share, the
+"""core.statistics: intervals equal scipy's reference computations, pairing narrows what seeds share, the
 verdict needs the interval to exclude 0, tail percentiles of few requests get no interval, and the baselines
 (majority class, unigram) have their textbook values."""
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evals.statistics import (bootstrap_difference, majority_baseline, mean_ci, paired_difference, percentile_ci,
+from core.statistics import (bootstrap_difference, majority_baseline, mean_ci, paired_difference, percentile_ci,
                               percentile_statistic, proportion_ci, t_quantile, unigram_loss, verdict,
                               welch_difference)
 

@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from curation.documents import DOC_SCHEMA
+from core.documents import DOC_SCHEMA
 
 
 class InputError(Exception):
@@ -40,7 +40,7 @@ class ReaderConfig(BaseModel):
 QuarantineFn = Callable[[str, int, str, str], None]
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz")  # curation.warc: HTML responses / WET text records
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz")  # core.warc: HTML responses / WET text records
 JSON_SUFFIXES = (".json", ".json.gz", ".json.zst")
 TXT_SUFFIXES = (".txt", ".txt.gz", ".txt.zst")
 SUFFIXES = JSONL_SUFFIXES + WARC_SUFFIXES + JSON_SUFFIXES + TXT_SUFFIXES + (".parquet",)
@@ -220,7 +220,7 @@ def _strip_bom(raw: bytes) -> bytes:
     return raw
 
 
-def _lines(path: Path, quarantine: QuarantineFn) -> Iterator[tuple[int, bytes]]:
+def numbered_lines(path: Path, quarantine: QuarantineFn) -> Iterator[tuple[int, bytes]]:
     """Numbered raw lines, decompressed and without a leading BOM; a truncated or corrupt compressed stream
     becomes one quarantine record. Every line reader (JSONL, .txt, selection pools, compress) goes through here.
     """
@@ -243,7 +243,7 @@ def _decode(raw: bytes) -> tuple[str | None, str]:
 
 def _text_lines(path: Path, quarantine: QuarantineFn) -> Iterator[tuple[int, str]]:
     """Numbered, decoded, non-blank lines; undecodable ones go to quarantine (blank ones hold no document)."""
-    for line, raw in _lines(path, quarantine):
+    for line, raw in numbered_lines(path, quarantine):
         text, err = _decode(raw)
         if text is None:
             quarantine(str(path), line, err, raw.decode("utf-8", errors="backslashreplace"))
@@ -348,7 +348,7 @@ def read_hf_dataset(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> 
 
 
 def read_warc(path: Path, cfg: ReaderConfig, quarantine: QuarantineFn) -> Iterator[pl.DataFrame]:
-    from curation.warc import read_warc as read  # imported late: curation.warc builds on this module
+    from core.warc import read_warc as read  # imported late: core.warc builds on this module
 
     return read(path, cfg, quarantine)
 
@@ -391,14 +391,14 @@ def count_records(paths: list[str | Path]) -> int:
 
             total += pq.ParquetFile(shard).metadata.num_rows
         elif suffix in WARC_SUFFIXES:
-            from curation.warc import count_warc_records
+            from core.warc import count_warc_records
 
             total += count_warc_records(shard)
         elif suffix in JSON_SUFFIXES:
             total += len(load_json_array(shard))
         else:
             stream_errors: list = []
-            for _, raw in _lines(shard, lambda *q: stream_errors.append(q)):
+            for _, raw in numbered_lines(shard, lambda *q: stream_errors.append(q)):
                 total += bool(raw.decode("utf-8", errors="replace").strip())
             total += len(stream_errors)
     return total

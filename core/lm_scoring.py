@@ -24,7 +24,7 @@ class ContinuationScore:
         return self.logprob / max(1, self.tokens)
 
 
-def _split(tokenizer, context: str, continuation: str, ctx: list[int] | None = None) -> tuple[list[int], list[int]]:
+def split_continuation(tokenizer, context: str, continuation: str, ctx: list[int] | None = None) -> tuple[list[int], list[int]]:
     """``ctx``: the context's token ids when the caller already has them (one context, many continuations)."""
     whole = tokenizer(context + continuation, add_special_tokens=False)["input_ids"]
     ctx = tokenizer(context, add_special_tokens=False)["input_ids"] if ctx is None else ctx
@@ -39,7 +39,7 @@ def score_continuations(model, tokenizer, context: str, continuations: list[str]
                         max_tokens: int = 2048) -> list[ContinuationScore]:
     dev = next(model.parameters()).device
     context_ids = tokenizer(context, add_special_tokens=False)["input_ids"]
-    splits = [_split(tokenizer, context, c, context_ids) for c in continuations]
+    splits = [split_continuation(tokenizer, context, c, context_ids) for c in continuations]
     shared = min(len(s[0]) for s in splits)
     prefix = splits[0][0][:shared]
     # every continuation keeps its own tail of context tokens past the shared prefix

@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from curation.select import Budget, load_pool, select
-from curation.select.budget import ACCEPTED
+from selection import Budget, load_pool, select
+from selection.budget import ACCEPTED
 from tests.conftest import shared
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
-from curation.models import EMBEDDING_ID, cache_dir, device, embedding_model_path
+from core.models import EMBEDDING_ID, cache_dir, device, embedding_model_path
 
 
 def embedding_model_id() -> str:

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 import zstandard
 
-from curation.readers import InputError, ReaderConfig, count_records, expand_inputs, read_documents
+from core.readers import InputError, ReaderConfig, count_records, expand_inputs, read_documents
 from tests.conftest import DOLMA_CC, shared
 
 

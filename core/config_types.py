@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import annotated_types
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
-from curation.languages import LID176_LABELS, check_language
+from core.languages import LID176_LABELS, check_language
 
 Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 """A share, a probability, a ratio of counts or a Jaccard/cosine threshold: in [0, 1]."""

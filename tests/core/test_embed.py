@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from curation.embed import Embedder, EmbeddingCache, text_key
+from core.embed import Embedder, EmbeddingCache, text_key
 from tests.conftest import shared
 
 
@@ -44,7 +44,7 @@ def test_duplicates_in_one_call_are_encoded_once(tmp_path, alpaca_texts):
 def test_vectors_match_bare_sentence_transformers(tmp_path, alpaca_texts):
     from sentence_transformers import SentenceTransformer
 
-    from curation.models import embedding_model_path
+    from core.models import embedding_model_path
 
     bare = SentenceTransformer(str(embedding_model_path()), device="cpu")
     expected = bare.encode(alpaca_texts[:10], normalize_embeddings=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from curation.storage import atomic_write_text
+from core.storage import atomic_write_text
 
 
 def render_markdown(summary: dict, rows: list[dict], manifest: str) -> str:

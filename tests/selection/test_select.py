@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from curation.select import Budget, SelectParams, load_pool, select
-from curation.select.budget import token_counts
+from selection import Budget, SelectParams, load_pool, select
+from selection.budget import token_counts
 from tests.conftest import shared
 
 NO_TARGET = ["random", "kcenter", "semdedup"]
@@ -114,7 +114,7 @@ def test_deita_keeps_selected_items_apart(mixed_pool, pool_cache):
 
 def test_semdedup_keeps_one_of_each_duplicate(mixed_pool, pool_cache, embed):
     pool = load_pool([shared("instruct", "alpaca_en_demo.json")])
-    from curation.select import Pool
+    from selection import Pool
 
     texts = pool.texts[:40] + pool.texts[:10]  # 10 exact duplicates
     dup_pool = Pool.from_texts(texts)
@@ -143,7 +143,7 @@ def test_strategies_that_need_a_target_say_so(mixed_pool, pool_cache):
 @pytest.mark.slow
 def test_ifd_ranks_matching_pairs_below_mismatched_ones():
     """The instruction helps predict its own answer (IFD well below 1) and not someone else's (near 1)."""
-    from curation.select.scores import ifd_scores
+    from selection.scores import ifd_scores
 
     gsm = load_pool([shared("math", "gsm8k_train.jsonl")])
     prompts, answers = gsm.prompts[:12], gsm.responses[:12]
@@ -156,7 +156,7 @@ def test_ifd_ranks_matching_pairs_below_mismatched_ones():
 
 def test_pretraining_selection_toward_clean_text_with_domain_caps():
     """DSIR on the raw Common Crawl shard toward wikitext, budget in tokens, at most 2 documents per site."""
-    from curation.select import Pool
+    from selection import Pool
 
     web = load_pool([shared("web", "dolma_CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz")], text_field="text")
     assert len(web) + len(web.quarantined) == 697

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.augment import AugmentParams, augment, knn_labels
-from curation.augment.eda import random_deletion, random_swap
-from curation.augment.wordnet import WordNetSynonyms, parse_wordnet
+from selection.augment import AugmentParams, augment, knn_labels
+from selection.augment.eda import random_deletion, random_swap
+from selection.augment.wordnet import WordNetSynonyms, parse_wordnet
 
 SYNONYMS = {"movie": ("film", "motion picture"), "funny": ("amusing", "comic"), "plot": ("secret plan",)}
 TEXT = "a funny movie with a thin plot and a great cast of actors"

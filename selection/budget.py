@@ -125,7 +125,7 @@ BudgetSpec = Annotated[str, AfterValidator(_valid_spec), Field(description=f"bud
 
 
 def token_counts(texts: list[str]) -> list[int]:
-    from curation.models import load_smollm2_tokenizer
+    from core.models import load_smollm2_tokenizer
 
     tokenizer = load_smollm2_tokenizer()
     return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []

@@ -121,7 +121,7 @@ class WordNetSynonyms:
 
 def load_wordnet(cache: str | Path | None = None) -> WordNetSynonyms:
     """WordNet synonyms from the winnow cache (``$WINNOW_CACHE/wordnet-3.1``), fetching and parsing on first use."""
-    from curation.models import cache_dir
+    from core.models import cache_dir
 
     root = Path(cache) if cache else cache_dir() / "wordnet-3.1"
     parsed = root / "synsets.json"
