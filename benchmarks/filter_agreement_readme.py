@@ -1,18 +1,15 @@
 """The README's filter-agreement tables, made from ``benchmarks/results/filter_agreement.json`` (never typed).
 
-    .venv/bin/python benchmarks/filter_agreement_readme.py   # prints the tables; paste them into README.md
+Registered as the README block ``filter_agreement`` in ``benchmarks/readme_tables.py``::
 
-``tests/benchmarks/test_readme_tables.py`` checks that the README holds exactly these lines.
+    .venv/bin/python -m benchmarks.readme_tables filter_agreement   # print the block
+    .venv/bin/python -m benchmarks.readme_tables                    # rewrite it (and every other block) in README.md
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
-from pathlib import Path
-
-RESULTS = Path(__file__).resolve().parent / "results" / "filter_agreement.json"
 
 # (filter, cause tag in the benchmark, what differs, which reading the paper supports)
 DEVIATIONS = [
@@ -92,7 +89,3 @@ def tables(j: dict) -> str:
         out.append(f"| {label} | {w['mb_per_cpu_s']:.1f} | {d['mb_per_cpu_s']:.2f} | {s[chain]['speedup_cpu']:.0f}x | "
                    f"{w['mb_per_s']:.1f} | {d['mb_per_s']:.2f} |")
     return "\n".join(out)
-
-
-if __name__ == "__main__":
-    print(tables(json.loads(RESULTS.read_text())))

@@ -1,16 +1,49 @@
-"""README numbers come from the JSON they cite: the filter-agreement tables are regenerated and must match."""
+"""README numbers come from the JSON they cite: every generated block must be exactly what its JSON renders."""
 
-import importlib.util
-import json
+import pytest
 
+from benchmarks import readme_tables as rt
 from tests.conftest import ROOT
 
 
-def test_filter_agreement_tables_match_their_json():
-    spec = importlib.util.spec_from_file_location("far", ROOT / "benchmarks" / "filter_agreement_readme.py")
-    far = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(far)
-    expected = far.tables(json.loads(far.RESULTS.read_text()))
-    readme = (ROOT / "README.md").read_text()
-    missing = [line for line in expected.splitlines() if line and line not in readme]
-    assert not missing, f"README lines not regenerated from filter_agreement.json: {missing[:3]}"
+@pytest.fixture(scope="module")
+def readme():
+    return (ROOT / "README.md").read_text()
+
+
+def test_every_block_matches_its_json(readme):
+    stale = rt.stale_blocks(readme)
+    assert not stale, (f"README blocks that differ from their JSON: {stale}; "
+                       f"run `.venv/bin/python -m benchmarks.readme_tables`")
+
+
+def test_every_registered_block_is_in_the_readme(readme):
+    missing = [n for n in rt.BLOCKS if n not in rt.blocks_in(readme)]
+    assert not missing, f"registered blocks without <!-- generated: NAME --> markers in README.md: {missing}"
+
+
+def test_every_block_cites_existing_results():
+    for name, block in rt.BLOCKS.items():
+        for source in block.sources:
+            assert (rt.RESULTS / source).is_file(), f"block {name}: benchmarks/results/{source} does not exist"
+
+
+def render_for_test(j):
+    return f"| n |\n|---|\n| {j['n']:,} |"
+
+
+def test_markers_are_checked_and_rewritten(monkeypatch, tmp_path):
+    (tmp_path / "t.json").write_text('{"n": 2876}')
+    monkeypatch.setattr(rt, "RESULTS", tmp_path)
+    monkeypatch.setitem(rt.BLOCKS, "t", rt.Block(("t.json",), "tests.benchmarks.test_readme_tables:render_for_test"))
+    text = "a\n<!-- generated: t -->\n| n |\n|---|\n| 2,365 |\n<!-- end: t -->\nb\n"
+    assert rt.blocks_in(text) == {"t": "| n |\n|---|\n| 2,365 |"}
+    assert rt.stale_blocks(text) == ["t"]
+    new = rt.rewrite(text)
+    assert new == "a\n<!-- generated: t -->\n\n| n |\n|---|\n| 2,876 |\n\n<!-- end: t -->\nb\n"
+    assert rt.stale_blocks(new) == []
+    assert rt.stale_blocks("<!-- generated: nope -->\nx\n<!-- end: nope -->") == ["nope"]
+    for broken in ("<!-- generated: t -->\nx", "x\n<!-- end: t -->",
+                   "<!-- generated: t -->\n<!-- generated: u -->\n<!-- end: u -->\n<!-- end: t -->"):
+        with pytest.raises(ValueError):
+            rt.blocks_in(broken)

@@ -1,0 +1,153 @@
+"""README blocks generated from the JSON they cite: one registry, one rewrite command, one test.
+
+A block in README.md is markdown between two marker lines, rendered from files in ``benchmarks/results/``::
+
+    <!-- generated: NAME -->
+    ...whatever BLOCKS[NAME] renders (a table, a paragraph, a list)...
+    <!-- end: NAME -->
+
+Usage (from the repository root)::
+
+    .venv/bin/python -m benchmarks.readme_tables            # rewrite every block of README.md in place
+    .venv/bin/python -m benchmarks.readme_tables --check    # exit 1, naming each block that differs
+    .venv/bin/python -m benchmarks.readme_tables NAME       # print one block
+
+``tests/benchmarks/test_readme_tables.py`` fails when a block differs from what its JSON renders (naming the block),
+when a marker names no registered block, and when a registered block has no markers in the README.
+
+To add a block: write ``render(*results) -> str`` (one argument per JSON file, each the parsed JSON; returns markdown
+without surrounding blank lines) in a module of your own, importing only the standard library at module level so the
+test stays fast; add ``"NAME": Block(("FILE.json",), "benchmarks.module:function")`` to ``BLOCKS``; put the two marker
+lines where the block goes and run the command. Words that state a verdict ("better", "within noise") belong in the
+render function, computed from the interval in the JSON, so a rerun cannot leave a stale claim behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One generated README block: the JSON files it reads (relative to benchmarks/results/) and its renderer.
+
+    ``render`` is ``"package.module:function"``, imported only when the block is rendered, so each section's owner
+    keeps the function beside their benchmark; the function gets the parsed JSON files in the order of ``sources``.
+    """
+
+    sources: tuple[str, ...]
+    render: str
+
+    def __call__(self) -> str:
+        module, _, name = self.render.partition(":")
+        fn = getattr(importlib.import_module(module), name)
+        return fn(*(json.loads((RESULTS / s).read_text()) for s in self.sources)).strip("\n")
+
+
+# name -> block. Keep sorted by README order; each section's owner edits only their own entries.
+BLOCKS: dict[str, Block] = {
+    "filter_agreement": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:tables"),
+}
+
+_MARKER = re.compile(r"^<!-- (generated|end): ([A-Za-z0-9_.-]+) -->[ \t]*$", re.M)
+
+
+def wrap(name: str, body: str) -> str:
+    """The block as it stands in the README: markers on their own lines, the body between blank lines."""
+    return f"<!-- generated: {name} -->\n\n{body}\n\n<!-- end: {name} -->"
+
+
+def blocks_in(text: str) -> dict[str, str]:
+    """name -> current body (stripped) of every block in ``text``.
+
+    Raises ValueError on a marker without its partner, an end before its start, nested or repeated blocks.
+    """
+    found: dict[str, str] = {}
+    open_name, open_end = None, 0
+    for m in _MARKER.finditer(text):
+        kind, name = m.groups()
+        if kind == "generated":
+            if open_name is not None:
+                raise ValueError(f"README block {open_name!r} has no end marker before {name!r} starts")
+            if name in found:
+                raise ValueError(f"README block {name!r} appears twice")
+            open_name, open_end = name, m.end()
+        else:
+            if open_name != name:
+                raise ValueError(f"README end marker {name!r} without its start marker")
+            found[name] = text[open_end:m.start()].strip("\n")
+            open_name = None
+    if open_name is not None:
+        raise ValueError(f"README block {open_name!r} has no end marker")
+    return found
+
+
+def rendered(names=None) -> dict[str, str]:
+    """name -> body as its JSON renders it, for ``names`` (default: every registered block)."""
+    return {n: BLOCKS[n]() for n in (BLOCKS if names is None else names)}
+
+
+def stale_blocks(text: str) -> list[str]:
+    """Names of the blocks in ``text`` whose body differs from what their JSON renders (unknown names included)."""
+    current = blocks_in(text)
+    unknown = [n for n in current if n not in BLOCKS]
+    fresh = rendered([n for n in current if n in BLOCKS])
+    return unknown + [n for n, body in fresh.items() if body != current[n]]
+
+
+def rewrite(text: str) -> str:
+    """``text`` with every registered block's body re-rendered from its JSON (unknown names raise KeyError)."""
+    current = blocks_in(text)
+    unknown = [n for n in current if n not in BLOCKS]
+    if unknown:
+        raise KeyError(f"README blocks not in benchmarks.readme_tables.BLOCKS: {unknown}")
+    fresh = rendered(list(current))
+
+    def sub(m: re.Match) -> str:
+        return wrap(m.group(1), fresh[m.group(1)])
+
+    return re.sub(r"^<!-- generated: ([A-Za-z0-9_.-]+) -->[ \t]*\n.*?^<!-- end: \1 -->[ \t]*$", sub, text,
+                  flags=re.M | re.S)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.readme_tables", description=__doc__.split("\n")[0])
+    ap.add_argument("name", nargs="?", help="print this block's markdown instead of rewriting the README")
+    ap.add_argument("--check", action="store_true", help="only report blocks that differ; exit 1 if any")
+    ap.add_argument("--readme", type=Path, default=README)
+    a = ap.parse_args(argv)
+    if a.name:
+        print(BLOCKS[a.name]())
+        return 0
+    text = a.readme.read_text()
+    if a.check:
+        stale = stale_blocks(text)
+        missing = [n for n in BLOCKS if n not in blocks_in(text)]
+        for n in stale:
+            print(f"stale: {n}")
+        for n in missing:
+            print(f"no markers in {a.readme.name}: {n}")
+        return 1 if stale or missing else 0
+    new = rewrite(text)
+    if new != text:
+        a.readme.write_text(new)
+    changed = [n for n in blocks_in(text) if blocks_in(new)[n] != blocks_in(text)[n]]
+    print(f"{a.readme.name}: {len(blocks_in(new))} blocks, rewritten: {', '.join(changed) or 'none'}")
+    missing = [n for n in BLOCKS if n not in blocks_in(new)]
+    if missing:
+        print(f"registered but without markers in {a.readme.name}: {', '.join(missing)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
