@@ -29,6 +29,7 @@ import importlib
 import json
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,11 +56,28 @@ class Block:
 
 
 # name -> block. Keep sorted by README order; each section's owner edits only their own entries.
+_C = "benchmarks.readme_curation:"
 BLOCKS: dict[str, Block] = {
+    "demo": Block(("demo_counts.json", "prefect_startup.json"), _C + "demo"),
     "filter_agreement": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:tables"),
+    "filter_agreement_summary": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:summary"),
+    "dedup_quality": Block(("dedup_quality.json",), _C + "dedup_quality"),
+    "extraction_quality": Block(("extraction_quality.json",), _C + "extraction"),
+    "warc_speed": Block(("warc_speed.json",), _C + "warc_speed"),
+    "dedup_speed": Block(("dedup_speed.json",), _C + "dedup_speed"),
+    "dedup_speed_languages": Block(("dedup_speed.json",), _C + "dedup_languages"),
+    "dedup_scale": Block(("dedup_speed.json",), _C + "dedup_scale"),
+    "reliability": Block(("reliability.json",), _C + "reliability"),
+    "embed_speed": Block(("embed_speed.json",), _C + "embed_speed"),
+    "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
 }
 
 _MARKER = re.compile(r"^<!-- (generated|end): ([A-Za-z0-9_.-]+) -->[ \t]*$", re.M)
+
+
+def prose(text: str, width: int = 115) -> str:
+    """A rendered paragraph wrapped as the README's hand-written ones are (words and code spans never split)."""
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def wrap(name: str, body: str) -> str:

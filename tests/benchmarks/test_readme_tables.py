@@ -1,5 +1,7 @@
 """README numbers come from the JSON they cite: every generated block must be exactly what its JSON renders."""
 
+import json
+
 import pytest
 
 from benchmarks import readme_tables as rt
@@ -26,6 +28,15 @@ def test_every_block_cites_existing_results():
     for name, block in rt.BLOCKS.items():
         for source in block.sources:
             assert (rt.RESULTS / source).is_file(), f"block {name}: benchmarks/results/{source} does not exist"
+
+
+def test_demo_counts_are_the_pinned_pipeline_counts():
+    # the README's demo table renders demo_counts.json; test_pipeline recomputes and pins the same counts every run
+    from tests.curation.test_pipeline import MAIL_EXPECTED
+
+    j = json.loads((rt.RESULTS / "demo_counts.json").read_text())
+    assert {s["name"]: (s["kept"], s["reasons"]) for s in j["steps"]} == MAIL_EXPECTED
+    assert (j["input"], j["kept"], j["removed"], j["quarantined"]) == (6046, 2876, 3170, 0)
 
 
 def render_for_test(j):

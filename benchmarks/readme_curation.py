@@ -1,0 +1,177 @@
+"""README blocks of the curation sections (demo, dedup, extraction, WARC, reliability, Prefect start-up, embeddings).
+
+Each function renders one block registered in ``benchmarks/readme_tables.py`` from the parsed JSON of
+``benchmarks/results/``; standard library only, so the README test stays fast.
+"""
+
+from __future__ import annotations
+
+from benchmarks.readme_tables import prose
+
+# reason code -> words in the demo table; a step's reasons are listed by count, at most two, "..." for the rest
+REASON_WORDS = {
+    "mail_no_text_body": "no text part", "exact_duplicate": "exact copies (spam campaigns)",
+    "low_language_score": "low English score", "wrong_language": "other language",
+    "gopher_dup_line_frac": "duplicate lines", "gopher_duplicated_5_grams": "duplicated 5-grams",
+    "gopher_short_doc": "short", "gopher_below_alpha_threshold": "under 80 % words with a letter",
+    "c4_curly_bracket": "curly brackets", "c4_too_few_sentences": "too few sentences",
+    "fineweb_line_punct_ratio": "few lines end in punctuation", "fineweb_char_dup_ratio": "repeated lines",
+    "near_duplicate": "near duplicates",
+}
+
+
+def _reasons(reasons: dict[str, int]) -> str:
+    if len(reasons) == 1:
+        return REASON_WORDS.get(next(iter(reasons)), next(iter(reasons)))
+    top = sorted(reasons.items(), key=lambda kv: -kv[1])
+    words = [f"{REASON_WORDS.get(r, r)} {n:,}" for r, n in top[:2]]
+    return ", ".join(words + (["..."] if len(top) > 2 else []))
+
+
+def demo(counts: dict, startup: dict) -> str:
+    """`make demo`'s step table (demo_counts.json) and the server start-up it mentions (prefect_startup.json)."""
+    med = startup["median_seconds"]
+    out = [prose(f"`winnow curate data/demo/spamassassin.jsonl --config configs/demo_mail.yaml --out runs/demo` runs the "
+           f"`curate_corpus` flow (Prefect tasks per step and shard). Measured on this 2-core machine (about "
+           f"{counts['step_seconds']:.0f} s of steps; the first run also starts a local Prefect server, "
+           f"~{med['cold'] - med['warm']:.0f} s more than a run that reuses it: see "
+           f"[Where runs are recorded](#where-winnow-curate-records-its-runs)):"), "",
+           "| step | in | kept | removed | main reasons |", "|---|---:|---:|---:|---|"]
+    for s in counts["steps"]:
+        out.append(f"| {s['name']} | {s['input']:,} | {s['kept']:,} | {s['removed']:,} | {_reasons(s['reasons'])} |")
+    out += ["", prose(f"Invariant: input {counts['input']:,} = kept {counts['kept']:,} + removed {counts['removed']:,} + "
+                f"quarantined {counts['quarantined']:,}. A rerun reuses every finished step. (Counts: "
+                f"`benchmarks/results/demo_counts.json`, pinned by `tests/curation/test_pipeline.py`.)")]
+    return "\n".join(out)
+
+
+def dedup_quality(j: dict) -> str:
+    shards = (("dolma_cc", "dolma CC (after normalize)"), ("spamassassin_bodies", "SpamAssassin bodies"))
+    out = ["| shard | docs | true pairs | 14x8 (default) candidates P / R | clusters P / R | 8x14 clusters P / R |",
+           "|---|---:|---:|---|---|---|"]
+    for key, label in shards:
+        s = j["shards"][key]
+        by = {(r["bands"], r["rows"]): r for r in s["results"]}
+        d, t = by[(14, 8)], by[(8, 14)]
+        out.append(f"| {label} | {s['documents']:,} | {s['true_pairs']:,} | "
+                   f"{d['candidates']['precision']:.3f} / {d['candidates']['recall']:.3f} | "
+                   f"{d['clusters']['precision']:.3f} / {d['clusters']['recall']:.3f} | "
+                   f"{t['clusters']['precision']:.3f} / {t['clusters']['recall']:.3f} |")
+    return "\n".join(out)
+
+
+def extraction(j: dict) -> str:
+    rows = (("trafilatura", "trafilatura {v}, favor precision (the step's default)"),
+            ("trafilatura:balanced", "trafilatura {v}, balanced"),
+            ("resiliparse", "resiliparse {v}, `main_content=True`"))
+    ex = j["extractors"]
+    best = max(ex.values(), key=lambda e: e["f1"])["f1"]
+    out = ["| extractor | F1 | precision | recall | pages/s per core |", "|---|---:|---:|---:|---:|"]
+    for key, label in rows:
+        e = ex[key]
+        f1 = f"**{e['f1']:.3f}**" if e["f1"] == best else f"{e['f1']:.3f}"
+        out.append(f"| {label.format(v=e['version'])} | {f1} ± {e['f1_std']:.3f} | {e['precision']:.3f} | "
+                   f"{e['recall']:.3f} | {e['pages_per_s_per_core']:.0f} |")
+    c, pub = j["scorer_check"], ex["trafilatura"]["published"]
+    out.append(f"| *benchmark's stored trafilatura {pub['version']} output, same {c['pages']} pages* | "
+               f"{c['f1']:.3f} | {c['precision']:.3f} | {c['recall']:.3f} | |")
+    return "\n".join(out)
+
+
+def warc_speed(j: dict) -> str:
+    w, r, d = j["winnow"], j["winnow_resiliparse"], j["datatrove"]
+    return "\n".join([
+        prose(f"**Speed** (`benchmarks/warc_speed.py`, one run, the {len(j['files'])} WARC files read {j['repeats']} times "
+        f"= {j['mb_on_disk']:.1f} MB on disk, CPU time of each side so the other agents on this machine weigh less; "
+        "still noisy):"), "",
+        "| WARC to kept text | pages with text | MB/s per core |", "|---|---:|---:|",
+        f"| winnow: WARC reader + `extract` (trafilatura) | {w['docs_kept']} | {w['mb_per_s_per_core']:.2f} |",
+        f"| winnow: WARC reader + `extract` (resiliparse) | {r['docs_kept']} | {r['mb_per_s_per_core']:.1f} |",
+        f"| datatrove {d['version']}: `WarcReader` + `Trafilatura` (its defaults, 30 s timeout) | {d['docs_kept']} | "
+        f"{d['mb_per_s_per_core']:.2f} |"])
+
+
+DEDUP_INPUTS = {"web": "web (dolma CC + C4 + RedPajama, {mb:.1f} MB)", "mail": "SpamAssassin raw ({mb:.1f} MB)",
+                "scale_sample_20k": "scaling corpus sample (20k docs, {mb:.0f} MB)"}
+
+
+def dedup_speed(j: dict) -> str:
+    out = ["| input | cores | winnow MB/s | datasketch MB/s | ratio |", "|---|---:|---:|---:|---:|"]
+    for s in sorted(j["signatures"], key=lambda s: s["workers"]):
+        label = DEDUP_INPUTS.get(s["input"], s["input"] + " ({mb:.1f} MB)").format(mb=s["winnow"]["mb"])
+        out.append(f"| {label} | {s['workers']} | {s['winnow']['mb_per_s']:.1f} | {s['datasketch']['mb_per_s']:.2f} | "
+                   f"{s['speedup']:.0f}x |")
+    return "\n".join(out)
+
+
+def dedup_languages(j: dict) -> str:
+    rows = j["signatures_by_language"]["rows"]
+    winnow = ", ".join(f"{r['input'].replace('web (en)', 'English web')} {r['winnow_mb_per_cpu_s']:.0f}" for r in rows)
+    ds = [r["datasketch_mb_per_cpu_s"] for r in rows]
+    web1 = next(s["winnow"]["mb_per_s"] for s in j["signatures"] if s["input"] == "web" and s["workers"] == 1)
+    q = j["estimate_quality"]
+    w, d = q["winnow"], q["datasketch"]
+    return "\n".join([
+        prose(f"Per script (`.venv/bin/python benchmarks/dedup_speed.py --languages`, key `signatures_by_language`): "
+        f"measured as thread CPU time in one process, because the machine was shared and wall time was not "
+        f"repeatable; on English web the CPU-time figure is {rows[0]['winnow_mb_per_cpu_s'] / web1:.1f}x the "
+              f"fresh-process wall-clock one above. winnow MB per CPU-second: {winnow}; datasketch "
+              f"{min(ds):.1f}-{max(ds):.1f}."), "",
+        prose(f"Estimates are unbiased: over {q['pairs']:,} pairs of real texts and edited copies, mean signed error "
+        f"{w['mean_error']:+.5f} (datasketch {d['mean_error']:+.5f}), mean absolute error {w['mean_abs_error']:.4f} "
+        f"(datasketch {d['mean_abs_error']:.4f}; {w['mean_abs_error_jaccard_over_0.5']:.3f} vs "
+        f"{d['mean_abs_error_jaccard_over_0.5']:.3f} on the {q['pairs_with_jaccard_over_0.5']} pairs with Jaccard "
+        f"> 0.5). The measured S-curve for {j['s_curve']['bands']} x {j['s_curve']['rows']} follows "
+        f"1-(1-J^{j['s_curve']['rows']})^{j['s_curve']['bands']} (table in the JSON, left panel of the plot).")])
+
+
+def dedup_scale(j: dict) -> str:
+    out = ["| documents | text | wall time | peak RSS (whole process tree) | pair precision | pair recall |",
+           "|---:|---:|---:|---:|---:|---:|"]
+    for e in sorted(j["end_to_end"].values(), key=lambda e: e["documents"]):
+        p = e["cluster_pair_scores"]
+        out.append(f"| {e['documents']:,} | {e['text_gb']:.2f} GB | {e['wall_seconds']:.0f} s | "
+                   f"{e['peak_rss_mb_process_tree'] / 1000:.1f} GB | {p['precision']:.3f} | {p['recall']:.3f} |")
+    return "\n".join(out)
+
+
+def reliability(j: dict) -> str:
+    f, k = j["fuzz"], j["faults"]
+    lost = "**0 documents lost**" if f["documents_lost"] == 0 else f"**{f['documents_lost']} documents lost**"
+    return prose(f"`benchmarks/reliability.py` (results in `benchmarks/results/reliability.json`): {f['cases']} fuzzed "
+            f"shards ({f['records']:,} records: {f['kept']:,} kept, {f['removed']:,} removed, {f['quarantined']:,} "
+            f"quarantined) with {lost} and {f['other_errors']} unexpected errors; **{k['survived']} of "
+            f"{k['injected']}** injected SIGKILLs survived with identical outputs. Truncated .zst files "
+            f"({f['by_container']['zst_truncated']} of the {f['cases']} cases) read as silently empty before the "
+            f"zstd fix.")
+
+
+def embed_speed(j: dict) -> str:
+    ratios = [r["bare_s"] / r["cold_s"] for r in j["repeats"]]
+    return prose(f"**Embedding speed** (`benchmarks/embed_speed.py`, `benchmarks/results/embed_speed.json`, "
+            f"{j['texts']:,} Alpaca/GSM8K texts of ~{j['mean_chars']:.0f} characters, same loaded model, "
+            f"{len(j['repeats'])} paired repeats): winnow's `Embedder` on a cold cache runs at "
+            f"{j['cold_vs_bare_median_of_pairs']:.2f}x a bare `SentenceTransformer.encode` (median of the paired "
+            f"ratios; {min(ratios):.2f}-{max(ratios):.2f} per pair, because other jobs shared the 2 cores), so "
+            f"hashing and lookups cost next to nothing; a fully cached re-embed is ~{round(j['cache_hit_speedup'], -3):,.0f}x "
+            f"faster ({j['winnow_cache_hit_docs_per_s'] / 1e6:.2f}M vs {j['winnow_cold_docs_per_s']:.0f} docs/s) and "
+            f"never loads the model.")
+
+
+def prefect_startup(j: dict) -> str:
+    arms = (("runner", "`python -m curation.runner` (no Prefect)"),
+            ("warm", "`winnow curate`, server kept from an earlier run"),
+            ("cold", "`winnow curate`, first run on a fresh PREFECT_HOME (creates the database, starts the server)"),
+            ("ephemeral", "`WINNOW_PREFECT_SERVER=ephemeral winnow curate` (Prefect's per-run server, as before)"))
+    w, c = j["median_seconds"], j["median_cpu_seconds"]
+    out = ["| arm | wall s | x runner | CPU s | x runner |", "|---|---:|---:|---:|---:|"]
+    for key, label in arms:
+        rw = 1 if key == "runner" else f"{j['ratio_to_runner'][key]:.2f}"
+        rc = 1 if key == "runner" else f"{j['cpu_ratio_to_runner'][key]:.2f}"
+        out.append(f"| {label} | {w[key]:.2f} | {rw} | {c[key]:.2f} | {rc} |")
+    met = "met" if j["warm_meets_target"] else "**not met**"
+    out += ["", prose(f"Reusing the server removes the start-up (ephemeral {j['ratio_to_runner']['ephemeral']:.1f}x -> warm "
+                f"{j['ratio_to_runner']['warm']:.1f}x here), and the target of <= {j['target_ratio']}x the runner is "
+                f"{met} on this {c['runner']:.0f}-s-of-CPU shard ({len(j['seconds']['runner'])} runs per arm, "
+                f"medians; wall {w['warm'] - w['runner']:.1f} s on top of the runner's {w['runner']:.1f} s).")]
+    return "\n".join(out)
