@@ -175,3 +175,36 @@ def prefect_startup(j: dict) -> str:
                 f"{met} on this {c['runner']:.0f}-s-of-CPU shard ({len(j['seconds']['runner'])} runs per arm, "
                 f"medians; wall {w['warm'] - w['runner']:.1f} s on top of the runner's {w['runner']:.1f} s).")]
     return "\n".join(out)
+
+
+WARC_NOTES = {  # why a step removed what it did in this demo (the counts come from the JSON)
+    "url_filter": "the example block lists", "url_dedup": "allenai.org fetched three times; www.iana.org in two crawls",
+}
+
+
+def warc_demo(j: dict) -> str:
+    """The WARC demo's step-by-step counts (warc_demo.json)."""
+    q = j["quarantine_errors"]
+    read = next(s for s in j["steps"] if s["name"] == "read")
+    parts = [f"read {read['kept']} HTML pages ({j['quarantined']} quarantined: {q.get('revisit record', 0)} revisits, "
+             f"{q.get('non-HTML response', 0)} non-HTML responses, {q.get('empty text', 0)} empty)"]
+    for s in j["steps"][1:]:
+        part = f"`{s['name']}`" + (f" -{s['removed']}" if s["removed"] else "")
+        if s["name"] == "langid" and s["removed"]:
+            r = s["reasons"]
+            part += (f" ({r.get('wrong_language', 0)} pages in other languages, {r.get('low_language_score', 0)} with "
+                     f"a low English score)")
+        elif s["name"] == "pii":
+            part += f" ({j['pii']['email']} e-mail addresses, {j['pii']['ip']} IPs, {j['pii']['phone']} phone numbers replaced)"
+        elif s["name"] in WARC_NOTES and s["removed"]:
+            part += f" ({WARC_NOTES[s['name']]})"
+        parts.append(part)
+    return prose(f"The demo reads {j['input']} records ({j['files']} files) and keeps {j['kept']} pages, "
+                 f"{j['tokens_kept']:,} SmolLM2 tokens (`benchmarks/results/warc_demo.json`): " + ", ".join(parts) + ".")
+
+
+def quality_classifier(j: dict) -> str:
+    h = j["holdout"]
+    return prose(f"Measured (`benchmarks/results/quality_classifier.json`): held-out ROC AUC **{j['holdout_roc_auc']:.3f}** "
+                 f"(accuracy {j['holdout_accuracy']:.3f}) on {h['positive']} clean + {h['negative']} raw documents "
+                 f"(the raw CC shard is small: {j['train']['negative'] + h['negative']} usable documents).")

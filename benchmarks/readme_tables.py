@@ -63,12 +63,18 @@ BLOCKS: dict[str, Block] = {
     "filter_agreement_summary": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:summary"),
     "dedup_quality": Block(("dedup_quality.json",), _C + "dedup_quality"),
     "extraction_quality": Block(("extraction_quality.json",), _C + "extraction"),
+    "warc_demo": Block(("warc_demo.json",), _C + "warc_demo"),
     "warc_speed": Block(("warc_speed.json",), _C + "warc_speed"),
     "dedup_speed": Block(("dedup_speed.json",), _C + "dedup_speed"),
     "dedup_speed_languages": Block(("dedup_speed.json",), _C + "dedup_languages"),
     "dedup_scale": Block(("dedup_speed.json",), _C + "dedup_scale"),
     "reliability": Block(("reliability.json",), _C + "reliability"),
+    "quality_classifier": Block(("quality_classifier.json",), _C + "quality_classifier"),
     "embed_speed": Block(("embed_speed.json",), _C + "embed_speed"),
+    "select_efficiency": Block(("select_efficiency.json", "select_efficiency_balanced.json"),
+                               "benchmarks.readme_selection:select_table"),
+    "select_efficiency_reading": Block(("select_efficiency.json", "select_efficiency_balanced.json"),
+                                       "benchmarks.readme_selection:select_reading"),
     "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
 }
 
