@@ -75,6 +75,9 @@ BLOCKS: dict[str, Block] = {
                                "benchmarks.readme_selection:select_table"),
     "select_efficiency_reading": Block(("select_efficiency.json", "select_efficiency_balanced.json"),
                                        "benchmarks.readme_selection:select_reading"),
+    "augment_efficiency": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_table"),
+    "augment_reading": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_reading"),
+    "mixture_search": Block(("mixture_search.json",), "benchmarks.readme_selection:mixture_search"),
     "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
 }
 
