@@ -78,6 +78,7 @@ BLOCKS: dict[str, Block] = {
     "augment_efficiency": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_table"),
     "augment_reading": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_reading"),
     "mixture_search": Block(("mixture_search.json",), "benchmarks.readme_selection:mixture_search"),
+    "prompt_search": Block(("prompt_search.json", "prompt_search_draw1.json"), "benchmarks.readme_prompts:prompt_search"),
     "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
 }
 

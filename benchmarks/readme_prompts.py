@@ -1,0 +1,50 @@
+"""README blocks of the prompt sections owned here (prompt search). Standard library only.
+
+Owners of the ICL, compression and serving sections add their render functions in modules of their own and register
+them in ``benchmarks/readme_tables.py``.
+"""
+
+from __future__ import annotations
+
+from benchmarks.readme_tables import prose
+
+
+def _cand(j: dict, name: str) -> dict:
+    return next(c for c in j["candidates"] if c["name"] == name)
+
+
+def prompt_search(run: dict, draw1: dict) -> str:
+    """The two SST-2 prompt-search runs (prompt_search.json, prompt_search_draw1.json) as the README's bullets."""
+    seed = _cand(run, run["test"]["seed"]["name"])
+    rewrites = [c["dev_accuracy"]["mean"] for c in run["candidates"] if c["origin"].startswith("rewrite")]
+    chose_seed = run["chosen"] == run["test"]["seed"]["name"]
+    best = "best" if seed["dev_accuracy"]["mean"] >= max(c["dev_accuracy"]["mean"] for c in run["candidates"]) else "a"
+    first = (f"With the command above ({run['config']['candidates']} candidates), the seed prompt ({seed['k']} demos, "
+             f"{seed['dev_mean_prompt_tokens']:.0f} tokens) had the {best} dev accuracy ({seed['dev_accuracy']['mean']:.2f} of "
+             f"{seed['dev_accuracy']['n']})" + (" and was chosen, so the held-out check is trivially 0." if chose_seed
+                                               else f"; `{run['chosen']}` was chosen.")
+             + f" SmolLM2-135M's rewrites are short but often invert the meaning (\"{run['rewrites'][0]}\") and "
+             f"scored {min(rewrites):.2f}-{max(rewrites):.2f} on dev.")
+    t = draw1["test"]
+    d = t["accuracy_difference"]
+    chosen = _cand(draw1, draw1["chosen"])
+    p = draw1["prefill_ms"]
+    noise = d["verdict"] == "within noise"
+    second = (f"An earlier run on the same splits ({draw1['code_commit'].split(' ')[0]}, "
+              f"{draw1['config']['candidates']} candidates drawn uniformly, `prompt_search_draw1.json`) drew "
+              f"`{draw1['chosen']}`, the zero-shot prompt without an instruction "
+              f"({chosen['dev_accuracy']['mean']:.2f} dev), and chose it: on {d['n']} held-out items "
+              f"{t['chosen']['accuracy']['mean']:.3f} vs the seed's {t['seed']['accuracy']['mean']:.3f} accuracy "
+              f"(majority class {t['majority_baseline']['accuracy']:.3f}) with {t['chosen']['mean_prompt_tokens']:.0f} "
+              f"vs {t['seed']['mean_prompt_tokens']:.0f} prompt tokens (x{t['token_ratio']:.2f}). The difference, "
+              f"{d['delta']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}] (paired over items), is {d['verdict']}"
+              + (f": the interval does not rule out a loss of up to {-100 * d['ci'][0]:.0f} points." if noise else ".")
+              + f" Prefill median {p['chosen']['median']['value'] / 1000:.1f} s vs "
+              f"{p['seed']['median']['value'] / 1000:.1f} s ({p['items']} prompts each, noisy on a loaded machine).")
+    third = (f"So on SST-2 a prompt with {t['token_ratio']:.0%} of the seed's tokens " +
+             ("lost no accuracy that 80 items can detect" if noise else f"changed accuracy ({d['verdict']})") +
+             ". Whether the search finds that prompt depends on the draw. A small LM's rewrites added nothing here.")
+    minutes = max(run["seconds"], draw1["seconds"]) / 60
+    return "\n".join([f"Measured on SST-2 (SmolLM2-135M, shared 2-core CPU, ~{minutes:.0f} min per run; "
+                      "`benchmarks/results/prompt_search*.json`):", ""]
+                     + ["\n  ".join(prose("- " + b, 113).split("\n")) for b in (first, second, third)])
