@@ -64,7 +64,7 @@ BLOCKS: dict[str, Block] = {
     "dedup_quality": Block(("dedup_quality.json",), _C + "dedup_quality"),
     "extraction_quality": Block(("extraction_quality.json",), _C + "extraction"),
     "warc_demo": Block(("warc_demo.json",), _C + "warc_demo"),
-    "warc_speed": Block(("warc_speed.json",), _C + "warc_speed"),
+    "warc_speed": Block(("warc_speed.json", "extraction_quality.json"), _C + "warc_speed"),
     "dedup_speed": Block(("dedup_speed.json",), _C + "dedup_speed"),
     "dedup_speed_languages": Block(("dedup_speed.json",), _C + "dedup_languages"),
     "dedup_scale": Block(("dedup_speed.json",), _C + "dedup_scale"),
