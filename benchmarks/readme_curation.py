@@ -218,3 +218,33 @@ def quality_classifier(j: dict) -> str:
     return prose(f"Measured (`benchmarks/results/quality_classifier.json`): held-out ROC AUC **{j['holdout_roc_auc']:.3f}** "
                  f"(accuracy {j['holdout_accuracy']:.3f}) on {h['positive']} clean + {h['negative']} raw documents "
                  f"(the raw CC shard is small: {j['train']['negative'] + h['negative']} usable documents).")
+
+
+# found by the previous scheme, winnow-minhash-1 (ASCII words), before the script-aware tokenizer: quoted from
+# tests/curation/steps/test_dedup_scripts.py, which records them; the scheme no longer exists to rerun
+MINHASH_1_FOUND = {"constructed/label=1": 21, "real/label=1": 1, "constructed/label=0": 0}
+
+
+def dedup_scripts(j: dict) -> str:
+    rows = (("constructed/label=1", "{n} constructed near copies (zh + ja: sentence deleted/swapped, boilerplate, "
+             "3 %/10 % characters replaced, ASCII punctuation, spaces, truncated to 70 %, sentence appended)"),
+            ("real/label=1", "{n} real Traditional/Simplified sentence pairs (UD Chinese GSD / GSDSimp)"),
+            ("constructed/label=0", "{n} hard negatives (two paragraphs of one article): false positives"))
+    w, d = j["engines"]["winnow"]["found_per_group"], j["engines"]["datasketch"]["found_per_group"]
+    out = ["| pairs | winnow-minhash-1 (ASCII words) | now, winnow engine | now, datasketch engine |",
+           "|---|---:|---:|---:|"]
+    for key, label in rows:
+        n = j["groups"][key]
+        now = f"{w[key]:,}" if key.endswith("=0") else f"{w[key]:,} ({w[key] / n:.3f})"
+        out.append(f"| {label.format(n=f'{n:,}')} | {MINHASH_1_FOUND[key]:,} | {now} | {d[key]:,} |")
+    return "\n".join(out)
+
+
+def prefect_ephemeral(j: dict) -> str:
+    """Why winnow keeps a server: the per-run server's cost, from prefect_startup.json (ephemeral - warm)."""
+    m = j["median_seconds"]
+    return prose(f"Prefect with no server configured starts a temporary (\"ephemeral\") API server inside every run and "
+                 f"stops it at exit: ~{m['ephemeral'] - m['warm']:.0f} s of each `winnow curate` on this machine "
+                 f"({m['ephemeral']:.1f} s vs {m['warm']:.1f} s with a kept server, medians in "
+                 f"`benchmarks/results/prefect_startup.json`). `winnow curate` keeps one server instead, and picks it "
+                 f"so:")

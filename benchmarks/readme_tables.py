@@ -59,6 +59,7 @@ class Block:
 _C = "benchmarks.readme_curation:"
 BLOCKS: dict[str, Block] = {
     "demo": Block(("demo_counts.json", "prefect_startup.json"), _C + "demo"),
+    "dedup_scripts": Block(("dedup_scripts.json",), _C + "dedup_scripts"),
     "filter_agreement": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:tables"),
     "filter_agreement_summary": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:summary"),
     "dedup_quality": Block(("dedup_quality.json",), _C + "dedup_quality"),
@@ -79,6 +80,7 @@ BLOCKS: dict[str, Block] = {
     "augment_reading": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_reading"),
     "mixture_search": Block(("mixture_search.json",), "benchmarks.readme_selection:mixture_search"),
     "prompt_search": Block(("prompt_search.json", "prompt_search_draw1.json"), "benchmarks.readme_prompts:prompt_search"),
+    "prefect_ephemeral": Block(("prefect_startup.json",), _C + "prefect_ephemeral"),
     "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
 }
 

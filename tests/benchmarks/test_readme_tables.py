@@ -39,6 +39,18 @@ def test_demo_counts_are_the_pinned_pipeline_counts():
     assert (j["input"], j["kept"], j["removed"], j["quarantined"]) == (6046, 2876, 3170, 0)
 
 
+def test_dedup_scripts_counts_are_the_pinned_ones():
+    # the README's zh/ja near-copy table renders dedup_scripts.json; test_dedup_scripts pins the same counts
+    from tests.curation.steps.test_dedup_scripts import EXPECTED_FOUND
+
+    j = json.loads((rt.RESULTS / "dedup_scripts.json").read_text())
+    winnow = {tuple(k.split("/")): v for k, v in j["engines"]["winnow"]["found_per_edit"].items()}
+    assert {k: v for k, v in winnow.items() if k in EXPECTED_FOUND} == EXPECTED_FOUND
+    groups = [j["engines"][e]["found_per_group"] for e in ("winnow", "datasketch")]
+    assert [(g["constructed/label=1"], g["real/label=1"], g["constructed/label=0"]) for g in groups] == [
+        (363, 988, 0), (353, 983, 0)]  # test_dedup_scripts' precision/recall assertions, both engines
+
+
 def render_for_test(j):
     return f"| n |\n|---|\n| {j['n']:,} |"
 
