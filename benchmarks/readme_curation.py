@@ -75,7 +75,12 @@ def extraction(j: dict) -> str:
     c, pub = j["scorer_check"], ex["trafilatura"]["published"]
     out.append(f"| *benchmark's stored trafilatura {pub['version']} output, same {c['pages']} pages* | "
                f"{c['f1']:.3f} | {c['precision']:.3f} | {c['recall']:.3f} | |")
-    out += ["", prose(f"± is the bootstrap standard deviation, as the benchmark's README gives it. The scorer "
+    ranked = sorted(ex.items(), key=lambda kv: -kv[1]["f1"])
+    (n1, e1), (n2, e2) = ranked[0], ranked[1]
+    gap = (e1["f1"] - e2["f1"]) / (e1["f1_std"] ** 2 + e2["f1_std"] ** 2) ** 0.5
+    lead = (f"`{n1}` leads `{n2}` by {e1['f1'] - e2['f1']:.3f} F1, {gap:.1f} combined standard deviations: "
+            + ("within noise" if gap < 2 else "more than the bootstrap spread") + ". ")
+    out += ["", prose(lead + f"± is the bootstrap standard deviation, as the benchmark's README gives it. The scorer "
                       f"reproduces `evaluate.py` on the stored trafilatura {pub['version']} predictions ({c['f1']:.3f} "
                       f"here); the published {pub['f1']:.3f} is over all 181 pages of the benchmark, 41 of which are "
                       f"not in `shared/`. Resiliparse has no published figure there.")]
