@@ -9,6 +9,7 @@ A block in README.md is markdown between two marker lines, rendered from files i
 Usage (from the repository root)::
 
     .venv/bin/python -m benchmarks.readme_tables            # rewrite every block of README.md in place
+    .venv/bin/python -m benchmarks.readme_tables --only NAME   # rewrite only that block (repeatable)
     .venv/bin/python -m benchmarks.readme_tables --check    # exit 1, naming each block that differs
     .venv/bin/python -m benchmarks.readme_tables NAME       # print one block
 
@@ -135,16 +136,19 @@ def stale_blocks(text: str) -> list[str]:
     return unknown + [n for n, body in fresh.items() if body != current[n]]
 
 
-def rewrite(text: str) -> str:
-    """``text`` with every registered block's body re-rendered from its JSON (unknown names raise KeyError)."""
+def rewrite(text: str, only=None) -> str:
+    """``text`` with every registered block's body (or those named in ``only``) re-rendered from its JSON.
+
+    Raises KeyError for a block in the text that is not registered (or a name in ``only`` not in the text)."""
     current = blocks_in(text)
-    unknown = [n for n in current if n not in BLOCKS]
+    names = list(current) if only is None else list(only)
+    unknown = [n for n in names if n not in BLOCKS or n not in current]
     if unknown:
-        raise KeyError(f"README blocks not in benchmarks.readme_tables.BLOCKS: {unknown}")
-    fresh = rendered(list(current))
+        raise KeyError(f"README blocks not both in README.md and in benchmarks.readme_tables.BLOCKS: {unknown}")
+    fresh = rendered(names)
 
     def sub(m: re.Match) -> str:
-        return wrap(m.group(1), fresh[m.group(1)])
+        return wrap(m.group(1), fresh[m.group(1)]) if m.group(1) in fresh else m.group(0)
 
     return re.sub(r"^<!-- generated: ([A-Za-z0-9_.-]+) -->[ \t]*\n.*?^<!-- end: \1 -->[ \t]*$", sub, text,
                   flags=re.M | re.S)
@@ -154,6 +158,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.readme_tables", description=__doc__.split("\n")[0])
     ap.add_argument("name", nargs="?", help="print this block's markdown instead of rewriting the README")
     ap.add_argument("--check", action="store_true", help="only report blocks that differ; exit 1 if any")
+    ap.add_argument("--only", action="append", metavar="NAME", help="rewrite only this block (repeatable)")
     ap.add_argument("--readme", type=Path, default=README)
     a = ap.parse_args(argv)
     if a.name:
@@ -168,7 +173,7 @@ def main(argv=None) -> int:
         for n in missing:
             print(f"no markers in {a.readme.name}: {n}")
         return 1 if stale or missing else 0
-    new = rewrite(text)
+    new = rewrite(text, a.only)
     if new != text:
         a.readme.write_text(new)
     changed = [n for n in blocks_in(text) if blocks_in(new)[n] != blocks_in(text)[n]]

@@ -65,6 +65,9 @@ def test_markers_are_checked_and_rewritten(monkeypatch, tmp_path):
     new = rt.rewrite(text)
     assert new == "a\n<!-- generated: t -->\n\n| n |\n|---|\n| 2,876 |\n\n<!-- end: t -->\nb\n"
     assert rt.stale_blocks(new) == []
+    assert rt.rewrite(text, only=[]) == text
+    with pytest.raises(KeyError):
+        rt.rewrite(text, only=["filter_agreement"])  # registered, but not in this text
     assert rt.stale_blocks("<!-- generated: nope -->\nx\n<!-- end: nope -->") == ["nope"]
     for broken in ("<!-- generated: t -->\nx", "x\n<!-- end: t -->",
                    "<!-- generated: t -->\n<!-- generated: u -->\n<!-- end: u -->\n<!-- end: t -->"):
