@@ -185,10 +185,12 @@ def prefect_startup(j: dict) -> str:
         rc = 1 if key == "runner" else f"{j['cpu_ratio_to_runner'][key]:.2f}"
         out.append(f"| {label} | {w[key]:.2f} | {rw} | {c[key]:.2f} | {rc} |")
     met = "met" if j["warm_meets_target"] else "**not met**"
+    reps = [a / b for a, b in zip(j["seconds"]["warm"], j["seconds"]["runner"])]
     out += ["", prose(f"Reusing the server removes the start-up (ephemeral {j['ratio_to_runner']['ephemeral']:.1f}x -> warm "
                 f"{j['ratio_to_runner']['warm']:.1f}x here), and the target of <= {j['target_ratio']}x the runner is "
                 f"{met} on this {c['runner']:.0f}-s-of-CPU shard ({len(j['seconds']['runner'])} runs per arm, "
-                f"medians; wall {w['warm'] - w['runner']:.1f} s on top of the runner's {w['runner']:.1f} s).")]
+                f"medians; wall {w['warm'] - w['runner']:.1f} s on top of the runner's {w['runner']:.1f} s; "
+                f"warm / runner in the interleaved reps: {min(reps):.2f}-{max(reps):.2f}).")]
     return "\n".join(out)
 
 
