@@ -143,6 +143,12 @@ def _field_range(metadata: list) -> str | None:
     return f"{sign[low[0]]} {low[1]}" if low else f"{sign[high[0]]} {high[1]}" if high else None
 
 
+def allowed_range(annotation: Any, metadata: list | tuple = ()) -> str | None:
+    """The range of a field as its errors state it ('in [0, 1]', '>= 1', ...) from the bounds in ``annotation``
+    and the field's own ``metadata``; None when unbounded (a CLI option's help states it)."""
+    return _field_range(list(metadata) + _constraints(annotation))
+
+
 def _fields(t: Any) -> dict:
     return getattr(t, "model_fields", None) or getattr(t, "__pydantic_fields__", None) or {}
 

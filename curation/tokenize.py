@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from core.config_types import PositiveInt, WordCount
+
 DEFAULT_TOKENIZER = "smollm2"
 EOS_CANDIDATES = ("<|endoftext|>", "</s>", "<eos>")
 
@@ -119,7 +121,7 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def tokenize_kept(kept_dir: str | Path, out_dir: str | Path, tokenizer: str = DEFAULT_TOKENIZER,
-                  shard_tokens: int = 100_000_000, top_domains: int = 50) -> dict:
+                  shard_tokens: PositiveInt = 100_000_000, top_domains: WordCount = 50) -> dict:
     """Writes token shards of a run's ``kept/`` to ``out_dir`` and returns the ``tokens.json`` summary."""
     import polars as pl
 

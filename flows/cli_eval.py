@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.config_types import count_arg
+from flows.cli_options import add_options
 
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
@@ -20,22 +20,6 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "(JSON, Markdown, loss-curve PNG) and OUT/compare.md with a verdict per metric. Finished training runs\n"
             "are reused on rerun. Headline: tokens the curated arm needs to reach the raw arm's final loss."
         ))
-    e.add_argument("--raw", nargs="+", required=True, metavar="SHARD", help="raw corpus shards")
-    e.add_argument("--curated", required=True, metavar="RUN_DIR",
-                   help="a `winnow curate` output directory (made first when --curate-config is given)")
-    e.add_argument("--curate-config", metavar="FILE",
-                   help="curate SHARDs into RUN_DIR with this YAML/JSON config first (the whole story in one command; "
-                        "finished units are reused on rerun)")
-    e.add_argument("--out", default="runs/eval", metavar="DIR", help="where reports and checkpoints go")
-    e.add_argument("--token-budget", type=count_arg, default=20_000, help="training tokens per run (default: 20000)")
-    e.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds per arm (default: 0 1 2)")
-    e.add_argument("--backend", choices=["transformers", "vllm", "vllm-server"], default="transformers",
-                   help="serving backend: transformers; vllm = vLLM's offline engine; vllm-server = `vllm serve` "
-                        "on 127.0.0.1 (both vLLM ones need `make vllm`, ~45-85 s engine start on CPU)")
-    e.add_argument("--slo", nargs="+", metavar="METRIC=SECONDS", default=[],
-                   help="service-level objectives for goodput, e.g. ttft_s=0.5 tpot_s=0.05 (metrics: ttft_s, tpot_s, "
-                        "e2e_s)")
-    e.add_argument("--concurrency", type=count_arg, default=2, help="requests per burst in the serving benchmark (default: 2)")
     c = sub.add_parser(
         "compare", formatter_class=formatter, help="compare two eval reports: deltas, intervals, verdicts",
         description=("Print a side-by-side of eval reports A and B (directories or eval_report.json) with the delta\n"
@@ -45,23 +29,53 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     c.add_argument("--out", metavar="FILE.md", help="also write the comparison (and FILE.json)")
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from curation.config import CurationConfig
+def eval_options(p: argparse.ArgumentParser) -> None:
+    """From the ``efficiency_eval`` flow's signature (its TrainConfig is the experiment's, not a flag's)."""
     from flows.evaluate import efficiency_eval
 
-    curate_config = CurationConfig.load(args.curate_config) if args.curate_config else None
-    slo = {}
-    for item in args.slo:
-        key, _, value = item.partition("=")
-        try:
-            assert key in ("ttft_s", "tpot_s", "e2e_s")
-            slo[key] = float(value)
-        except (AssertionError, ValueError):
-            raise SystemExit(f"--slo {item!r}: expected ttft_s=, tpot_s= or e2e_s= followed by seconds") from None
-    r = efficiency_eval(raw=args.raw, curated=args.curated, out_dir=args.out, token_budget=args.token_budget,
-                        seeds=args.seeds, backend=args.backend,
-                        concurrency=args.concurrency, curate_config=curate_config,
-                        serve_slo=slo or None)
+    p.set_defaults(options=add_options(p, efficiency_eval, skip=("config",), help=HELP, spelling={
+        "raw": {"metavar": "SHARD"}, "curated": {"metavar": "RUN_DIR"},
+        "curate_config": {"flag": "--curate-config", "metavar": "FILE", "type": str, "convert": _load_curation},
+        "out_dir": {"flag": "--out", "metavar": "DIR"},
+        "serve_slo": {"flag": "--slo", "metavar": "METRIC=SECONDS", "type": _slo_item, "nargs": "+", "convert": dict}}))
+
+
+def _load_curation(path: str):
+    from curation.config import CurationConfig
+
+    return CurationConfig.load(path)
+
+
+def _slo_item(item: str) -> tuple[str, float]:
+    key, _, value = item.partition("=")
+    try:
+        assert key in ("ttft_s", "tpot_s", "e2e_s")
+        return key, float(value)
+    except (AssertionError, ValueError):
+        raise argparse.ArgumentTypeError(f"{item!r}: expected ttft_s=, tpot_s= or e2e_s= followed by seconds") from None
+
+
+HELP = {
+    "raw": "raw corpus shards", "curated": "a `winnow curate` output directory (made first when --curate-config is given)",
+    "out_dir": "where reports and checkpoints go", "token_budget": "training tokens per run",
+    "seeds": "seeds per arm (none given: 0 1 2)", "serve_requests": "requests per arm in the serving benchmark",
+    "serve_max_tokens": "tokens generated per serving request",
+    "backend": "serving backend: transformers; vllm = vLLM's offline engine; vllm-server = `vllm serve` on 127.0.0.1 "
+               "(both vLLM ones need `make vllm`, ~45-85 s engine start on CPU)",
+    "concurrency": "requests per burst in the serving benchmark",
+    "curate_config": "curate SHARDs into RUN_DIR with this YAML/JSON config first (the whole story in one command; "
+                     "finished units are reused on rerun)",
+    "serve_slo": "service-level objectives for goodput, e.g. ttft_s=0.5 tpot_s=0.05 (metrics: ttft_s, tpot_s, e2e_s)",
+}
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from core.config_types import check_call
+    from flows.evaluate import efficiency_eval
+
+    options = args.options.values(args)
+    check_call(efficiency_eval.fn, "options", **{k: v for k, v in options.items() if k != "curate_config"})
+    r = efficiency_eval(**options)
     print(open(r["compare"]).read())
     print(f"reports: {r['reports']['raw']['markdown']}\n         {r['reports']['curated']['markdown']}")
     return 0
@@ -75,3 +89,4 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"eval": cmd_eval, "compare": cmd_compare}
+OPTIONS = {"eval": eval_options}

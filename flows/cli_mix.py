@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _temperature(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text}: the temperature must be > 0 (inf = uniform)")
-    return value
+from flows.cli_options import add_options, descriptions
 
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
@@ -28,34 +23,34 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "OUT.removed.jsonl (not_sampled; input = kept + removed), OUT.report.json and OUT.report.md\n"
             "(before/after share per group and what the budget bought)."
         ))
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or directories")
-    p.add_argument("--by", required=True, metavar="FIELD",
-                   help="group key: field, dotted path, url_domain, label, language")
-    p.add_argument("--budget", required=True, metavar="N|'N tokens'",
-                   help="documents (5000, 5k) or tokens ('2M tokens')")
-    p.add_argument("--target", default="natural", metavar="uniform|natural|FILE", help="(default: natural)")
-    p.add_argument("--temperature", type=_temperature, default=1.0, metavar="T",
-                   help="natural target: p ∝ n^(1/T) (default: 1; inf = uniform)")
-    p.add_argument("--max-upsample", type=int, default=1, metavar="K", help="most repeats of one document (default: 1)")
-    p.add_argument("--tokenizer", default="words", metavar="words|smollm2|PATH",
-                   help="unit of a token budget (default: whitespace words)")
-    p.add_argument("--rehydrate", action="store_true", help="repeat documents by duplicate-cluster size")
-    p.add_argument("--text-field", metavar="NAME",
-                   help="plain documents in this field (default: detect text or instruction pairs, as select does)")
-    p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    p.add_argument("--out", required=True, metavar="FILE.jsonl", help="where the mix goes")
+
+
+def mix_options(p: argparse.ArgumentParser) -> None:
+    """From the ``mix_corpus`` flow's signature, described by ``MixConfig`` (the step config it builds)."""
+    from curation.steps.mix import MixConfig
+    from flows.mix import mix_corpus
+
+    p.set_defaults(options=add_options(p, mix_corpus, help=descriptions(MixConfig) | HELP, spelling={
+        "inputs": {"positional": True, "metavar": "INPUT"}, "by": {"metavar": "FIELD"},
+        "budget": {"metavar": "N|'N tokens'"}, "target": {"metavar": "uniform|natural|FILE"},
+        "temperature": {"metavar": "T"}, "max_upsample": {"metavar": "K"},
+        "tokenizer": {"metavar": "words|smollm2|PATH"}, "text_field": {"metavar": "NAME"},
+        "out": {"metavar": "FILE.jsonl", "required": True}}))
+
+
+HELP = {"inputs": "files or directories", "target": "natural, uniform, or a JSON/YAML file of group -> weight",
+        "seed": "seed", "out": "where the mix goes",
+        "text_field": "plain documents in this field (default: detect text or instruction pairs, as select does)"}
 
 
 def cmd_mix(args: argparse.Namespace) -> int:
     from curation.steps.mix import MixConfig, load_target
     from flows.mix import mix_corpus
 
+    options = args.options.values(args)
     # every value is checked before Prefect starts
-    MixConfig(by=args.by, budget=args.budget, target=load_target(args.target), temperature=args.temperature,
-              max_upsample=args.max_upsample, tokenizer=args.tokenizer, rehydrate=args.rehydrate, seed=args.seed)
-    r = mix_corpus(inputs=args.inputs, by=args.by, budget=args.budget, out=args.out, target=args.target,
-                   temperature=args.temperature, max_upsample=args.max_upsample, tokenizer=args.tokenizer,
-                   rehydrate=args.rehydrate, seed=args.seed, text_field=args.text_field)
+    MixConfig(**{k: v for k, v in options.items() if k in MixConfig.model_fields} | {"target": load_target(args.target)})
+    r = mix_corpus(**options)
     unit = "documents" if r["unit"] == "docs" else "tokens"
     print(f"mix by {args.by}: spent {r['spent']:,} of {r['budget']:,} {unit}; input {r['input']:,} = kept "
           f"{r['kept']:,} + not sampled {r['removed']:,}; {r['copies_out']:,} rows out "
@@ -67,3 +62,4 @@ def cmd_mix(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"mix": cmd_mix}
+OPTIONS = {"mix": mix_options}

@@ -6,12 +6,10 @@ import argparse
 import shlex
 import sys
 
-from core.config_types import count_arg
+from flows.cli_options import add_options
 
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
-    from evals.tasks import TASKS
-
     p = sub.add_parser(
         "prompt-search", formatter_class=formatter,
         help="search shorter prompts: accuracy vs prompt tokens, checked on held-out items",
@@ -28,34 +26,38 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "--timing-items test prompts per arm.\n"
             "Writes OUT/report.json, OUT/report.md and OUT/front.png."
         ))
-    p.add_argument("--task", required=True, choices=TASKS)
-    p.add_argument("--seed-prompt", metavar="TEXT", help="the seed instruction (default: one per task)")
-    p.add_argument("--candidates", type=count_arg, default=8, metavar="N",
-                   help="candidates scored, the seed prompt included (default: 8)")
-    p.add_argument("--dev", type=count_arg, default=40, metavar="N", help="dev items (default: 40)")
-    p.add_argument("--test", type=count_arg, default=80, metavar="N", help="held-out test items (default: 80)")
-    p.add_argument("--seed-k", type=int, default=4, metavar="K", help="demos in the seed prompt (default: 4)")
-    p.add_argument("--max-k", type=int, default=4, metavar="K", help="recombination tries k = 0..K (default: 4)")
-    p.add_argument("--rewrites", type=int, default=3, metavar="N", help="LM rewrites asked for (default: 3)")
-    p.add_argument("--tolerance", type=float, default=0.01, metavar="SHARE",
-                   help="choice: within this dev accuracy of the best (absolute; default: 0.01 = 1 point)")
-    p.add_argument("--timing-items", type=int, default=20, metavar="N",
-                   help="test prompts timed for prefill per arm; 0 = not measured (default: 20)")
-    p.add_argument("--device", default="cpu", help="torch device for SmolLM2 (default: cpu)")
-    p.add_argument("--seed", type=int, default=0, help="seed for splits, demos, rewrites and the draw (default: 0)")
-    p.add_argument("--out", required=True, metavar="DIR", help="where the report goes")
+
+
+def prompt_search_options(p: argparse.ArgumentParser) -> None:
+    """From the ``prompt_search`` flow's signature (the fields of ``SearchConfig`` plus device and output)."""
+    from flows.prompt_search import prompt_search
+
+    p.set_defaults(options=add_options(p, prompt_search, skip=("command",), help=HELP, spelling={
+        "task": {"required": True}, "seed_prompt": {"metavar": "TEXT"}, "candidates": {"metavar": "N"},
+        "dev": {"metavar": "N"}, "test": {"metavar": "N"}, "seed_k": {"metavar": "K"}, "max_k": {"metavar": "K"},
+        "rewrites": {"metavar": "N"}, "tolerance": {"metavar": "SHARE"}, "timing_items": {"metavar": "N"},
+        "out": {"metavar": "DIR", "required": True}}))
+
+
+HELP = {
+    "task": "evaluation task", "seed_prompt": "the seed instruction (default: one per task)",
+    "candidates": "candidates scored, the seed prompt included", "dev": "dev items", "test": "held-out test items",
+    "seed_k": "demos in the seed prompt", "max_k": "recombination tries k = 0..K", "rewrites": "LM rewrites asked for",
+    "tolerance": "choice: within this dev accuracy of the best (absolute; 0.01 = 1 point)",
+    "timing_items": "test prompts timed for prefill per arm; 0 = not measured",
+    "seed": "seed for splits, demos, rewrites and the draw", "device": "torch device for SmolLM2",
+    "out": "where the report goes",
+}
 
 
 def cmd_prompt_search(args: argparse.Namespace) -> int:
     from evals.prompt_search import SearchConfig
     from flows.prompt_search import prompt_search
 
-    params = dict(task=args.task, seed_prompt=args.seed_prompt, candidates=args.candidates, dev=args.dev,
-                  test=args.test, seed_k=args.seed_k, max_k=args.max_k, rewrites=args.rewrites,
-                  tolerance=args.tolerance, timing_items=args.timing_items, seed=args.seed)
-    SearchConfig(**params)  # every range checked before Prefect starts
+    options = args.options.values(args)
+    SearchConfig(**{k: v for k, v in options.items() if k in SearchConfig.model_fields})  # ranges before Prefect
     command = "winnow " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["prompt-search"] else None
-    r = prompt_search(**params, device=args.device, out=args.out, command=command)
+    r = prompt_search(**options, command=command)
     t, d = r["test"], r["test"]["accuracy_difference"]
     print(f"{len(r['candidates'])} candidates on {r['splits']['dev']} dev items; front: {', '.join(r['front'])}")
     print(f"chosen {r['chosen']} ({r['choice_rule']})")
@@ -69,3 +71,4 @@ def cmd_prompt_search(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"prompt-search": cmd_prompt_search}
+OPTIONS = {"prompt-search": prompt_search_options}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from selection.strategies import STRATEGIES
-from prompts.demos import DEMO_STRATEGIES
+from flows.cli_options import add_options
 
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
@@ -29,21 +28,6 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "Budget: a count (500), a fraction (0.1 or 10%%) or tokens ('200k tokens', SmolLM2 tokenizer).\n"
             "Caps: --balance-by FIELD --max-per-group N (or a fraction of the budget) for domain/label/source mix."
         ))
-    p.add_argument("pool", nargs="+", metavar="POOL", help="pool files or directories")
-    p.add_argument("--budget", required=True, help="count, fraction, or 'N tokens'")
-    p.add_argument("--strategy", default="random", choices=list(STRATEGIES), help="(default: random)")
-    p.add_argument("--target", nargs="+", metavar="TASK", help="target task examples (knn, dsir)")
-    p.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    p.add_argument("--out", required=True, metavar="MANIFEST.jsonl", help="manifest path")
-    p.add_argument("--text-field", metavar="NAME", help="plain documents in this field (skips shape detection)")
-    p.add_argument("--quality-model", metavar="MODEL.bin", help="fastText model for quality (and deita --deita-score quality)")
-    p.add_argument("--deita-threshold", type=float, default=0.9, help="DEITA cosine threshold (default: 0.9)")
-    p.add_argument("--deita-score", choices=["ifd", "quality", "length"], default="ifd",
-                   help="what DEITA ranks by before the diversity pass (default: ifd)")
-    p.add_argument("--semdedup-eps", type=float, default=0.07, help="SemDeDup epsilon (default: 0.07)")
-    p.add_argument("--balance-by", metavar="FIELD", help="metadata field (or url_domain) to cap per group")
-    p.add_argument("--max-per-group", type=float, metavar="N", help="cap per group: count, or fraction of the budget")
-
     d = sub.add_parser(
         "demos", formatter_class=formatter, help="select few-shot demonstrations for each query",
         description=(
@@ -55,14 +39,45 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "Strategies: random (seeded), knn (KATE: most similar), mmr (relevance vs redundancy, --lam),\n"
             "balanced (round-robin over labels, most similar of each)."
         ))
-    d.add_argument("--pool", nargs="+", required=True, metavar="TRAIN", help="demonstration pool")
-    d.add_argument("--queries", nargs="+", required=True, metavar="TEST", help="queries needing demos")
-    d.add_argument("--k", type=int, default=4, help="demos per query (default: 4)")
-    d.add_argument("--strategy", default="knn", choices=list(DEMO_STRATEGIES), help="(default: knn)")
-    d.add_argument("--lam", type=float, default=0.5, help="MMR relevance weight (default: 0.5)")
-    d.add_argument("--seed", type=int, default=0, help="seed for random (default: 0)")
-    d.add_argument("--chat", action="store_true", help="render with the model's chat template")
-    d.add_argument("--out", required=True, metavar="DEMOS.jsonl", help="output path")
+
+
+def select_options(p: argparse.ArgumentParser) -> None:
+    """From the ``select_finetune`` flow's signature and its ``SelectParams``."""
+    from flows.select import select_finetune
+    from selection import SelectParams
+
+    p.set_defaults(options=add_options(p, select_finetune, skip=("params",), help=SELECT_HELP, spelling=SPELLING),
+                   params=add_options(p, SelectParams, help=SELECT_HELP, spelling=SPELLING))
+
+
+def demos_options(p: argparse.ArgumentParser) -> None:
+    """From the ``select_demos`` flow's signature."""
+    from flows.select import select_demos
+
+    p.set_defaults(options=add_options(p, select_demos, help=DEMOS_HELP, spelling=SPELLING | {
+        "pool": {"metavar": "TRAIN"}, "queries": {"metavar": "TEST"}, "out": {"metavar": "DEMOS.jsonl", "required": True}}))
+
+
+SPELLING = {"pool": {"positional": True, "metavar": "POOL"}, "budget": {"metavar": "BUDGET"},
+            "target": {"metavar": "TASK"}, "out": {"metavar": "MANIFEST.jsonl", "required": True},
+            "text_field": {"metavar": "NAME"}, "quality_model": {"metavar": "MODEL.bin"},
+            "balance_by": {"metavar": "FIELD"}, "max_per_group": {"metavar": "N"}}
+SELECT_HELP = {
+    "pool": "pool files or directories", "strategy": "selection strategy (see above)",
+    "target": "target task examples (knn, dsir)", "seed": "seed", "out": "manifest path",
+    "text_field": "plain documents in this field (skips shape detection)",
+    "deita_threshold": "DEITA: keep an item only if its cosine to every kept item is <= this",
+    "deita_score": "what DEITA ranks by before the diversity pass",
+    "semdedup_eps": "SemDeDup epsilon: duplicates have cosine > 1 - eps within a k-means cluster",
+    "semdedup_clusters": "SemDeDup k-means clusters (default: chosen from the pool size)",
+    "quality_model": "fastText model from `winnow train-quality` (quality, and deita --deita-score quality)",
+    "dsir_buckets": "DSIR hashed n-gram feature buckets",
+    "balance_by": "metadata field (or url_domain) to cap per group",
+    "max_per_group": "cap per group: a count (>= 1), or a fraction of the budget (< 1)",
+}
+DEMOS_HELP = {"pool": "demonstration pool", "queries": "queries needing demos", "k": "demos per query",
+              "strategy": "demonstration strategy (see above)", "out": "output path", "seed": "seed for random",
+              "lam": "MMR relevance weight", "chat": "render with the model's chat template"}
 
 
 def cmd_select(args: argparse.Namespace) -> int:
@@ -70,12 +85,10 @@ def cmd_select(args: argparse.Namespace) -> int:
     from selection import SelectParams
     from flows.select import select_finetune
 
-    check_call(select_finetune.fn, "options", budget=args.budget, seed=args.seed)  # before Prefect starts
-    params = SelectParams(deita_threshold=args.deita_threshold, deita_score=args.deita_score,
-                          semdedup_eps=args.semdedup_eps, quality_model=args.quality_model,
-                          balance_by=args.balance_by, max_per_group=args.max_per_group)
-    result = select_finetune(pool=args.pool, budget=args.budget, strategy=args.strategy, out=args.out,
-                             target=args.target, seed=args.seed, params=params, text_field=args.text_field)
+    options = args.options.values(args)
+    check_call(select_finetune.fn, "options", **options)  # before Prefect starts
+    params = SelectParams(**args.params.values(args))
+    result = select_finetune(**options, params=params)
     s = result["summary"]
     tokens = f", {s['tokens_selected']:,} tokens" if s.get("tokens_selected") is not None else ""
     print(f"{args.strategy}: selected {s['selected']:,} of {s['pool_size']:,}{tokens} "
@@ -90,9 +103,9 @@ def cmd_demos(args: argparse.Namespace) -> int:
     from core.config_types import check_call
     from flows.select import select_demos
 
-    check_call(select_demos.fn, "options", k=args.k, lam=args.lam, seed=args.seed)  # before Prefect starts
-    result = select_demos(pool=args.pool, queries=args.queries, k=args.k, strategy=args.strategy, out=args.out,
-                          seed=args.seed, lam=args.lam, chat=args.chat)
+    options = args.options.values(args)
+    check_call(select_demos.fn, "options", **options)  # before Prefect starts
+    result = select_demos(**options)
     print(f"{args.strategy}: {args.k} demos for each of {result['queries']} queries from a pool of {result['pool']}")
     print(f"excluded {result['excluded_self']} pool items that are the query itself (same id, or same text under "
           f"another id) for {result['queries_in_pool']} queries: no query is its own demonstration")
@@ -103,3 +116,4 @@ def cmd_demos(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"select": cmd_select, "demos": cmd_demos}
+OPTIONS = {"select": select_options, "demos": demos_options}

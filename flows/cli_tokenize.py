@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from flows.cli_options import add_options, descriptions
+
 
 def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
     p = sub.add_parser(
@@ -20,28 +22,38 @@ def add_parsers(sub: argparse._SubParsersAction, formatter) -> None:
             "Load a shard with numpy.load(path, mmap_mode='r'). Default tokenizer: SmolLM2's (from the packaged\n"
             "GGUF, offline); --tokenizer PATH takes any Hugging Face tokenizers JSON."
         ))
-    p.add_argument("run_dir", metavar="DIR", help="a curate run directory (or its kept/ folder)")
-    p.add_argument("--out", required=True, metavar="OUT", help="where the shards go")
-    p.add_argument("--tokenizer", default="smollm2", metavar="NAME|PATH",
-                   help="'smollm2' (default) or a tokenizer.json file")
-    p.add_argument("--shard-tokens", type=int, default=100_000_000, metavar="N",
-                   help="start a new shard after N tokens (default: 100,000,000)")
+
+
+def tokenize_options(p: argparse.ArgumentParser) -> None:
+    """From ``tokenize_kept``'s signature; the tokenizer described by ``TokenizeConfig`` (the curate step's)."""
+    from curation.steps.tokenize import TokenizeConfig
+    from core.config_types import check_call
+    from curation.tokenize import tokenize_kept
+
+    p.set_defaults(options=add_options(p, tokenize_kept, help=descriptions(TokenizeConfig) | HELP, spelling={
+        "kept_dir": {"positional": True, "metavar": "DIR"}, "out_dir": {"flag": "--out", "metavar": "OUT"},
+        "tokenizer": {"metavar": "NAME|PATH"}, "shard_tokens": {"metavar": "N"}, "top_domains": {"metavar": "N"}}))
+
+
+HELP = {"kept_dir": "a curate run directory (or its kept/ folder)", "out_dir": "where the shards go",
+        "shard_tokens": "start a new shard after N tokens", "top_domains": "domains listed by name in tokens.json"}
 
 
 def cmd_tokenize(args: argparse.Namespace) -> int:
+    from core.config_types import check_call
     from curation.tokenize import tokenize_kept
 
-    if args.shard_tokens < 1:
-        raise ValueError("--shard-tokens must be >= 1")
-    run = Path(args.run_dir)
-    kept = run / "kept" if (run / "kept").is_dir() else run
-    summary = tokenize_kept(kept, args.out, tokenizer=args.tokenizer, shard_tokens=args.shard_tokens)
+    options = args.options.values(args)
+    check_call(tokenize_kept, "options", **options)
+    run = Path(options.pop("kept_dir"))
+    summary = tokenize_kept(run / "kept" if (run / "kept").is_dir() else run, **options)
     print(f"{summary['tokens']:,} tokens in {summary['documents']:,} documents ({summary['dtype']}, "
           f"{len(summary['shards'])} shard(s), tokenizer {summary['tokenizer']})")
     for d in summary["domains"][:10]:
         print(f"  {d['domain']:40s} {d['documents']:>8,} docs {d['tokens']:>12,} tokens")
-    print(f"summary: {Path(args.out).resolve() / 'tokens.json'}")
+    print(f"summary: {Path(options['out_dir']).resolve() / 'tokens.json'}")
     return 0
 
 
 COMMANDS = {"tokenize": cmd_tokenize}
+OPTIONS = {"tokenize": tokenize_options}

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
+from core.config_types import PositiveInt, Seed
 from curation.config import CurationConfig
+from evals.backends import BACKENDS
 from evals.ablation import arm_report, final_losses, prepare, serving_prompts
 from evals.compare import compare_files
 from evals.train import TrainConfig, train
@@ -76,9 +79,10 @@ def compare_reports(a: str, b: str, out: str | None = None) -> dict:
 
 
 @flow(name="efficiency_eval", log_prints=True)
-def efficiency_eval(raw: list[str], curated: str, out_dir: str = "runs/eval", token_budget: int = 20_000,
-                    seeds: list[int] | None = None, config: TrainConfig | None = None, serve_requests: int = 8,
-                    serve_max_tokens: int = 16, backend: str = "transformers", concurrency: int = 2,
+def efficiency_eval(raw: list[str], curated: str, out_dir: str = "runs/eval", token_budget: PositiveInt = 20_000,
+                    seeds: list[Seed] | None = None, config: TrainConfig | None = None, serve_requests: PositiveInt = 8,
+                    serve_max_tokens: PositiveInt = 16, backend: Literal[BACKENDS] = "transformers",
+                    concurrency: PositiveInt = 2,
                     curate_config: CurationConfig | None = None, serve_slo: dict[str, float] | None = None) -> dict:
     """Curate (if asked), train raw vs curated at one token budget (>= 3 seeds), benchmark serving, report, compare.
 

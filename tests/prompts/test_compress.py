@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -163,8 +164,9 @@ def test_case_compress_protected_spans_come_back_and_dropped_items_are_reported(
     from flows.cli import main
     from prompts.compress.batch import compress_file
 
-    monkeypatch.setattr(flows.compress, "compress_prompts", lambda path, out, rate, target_tokens, config:
-                        compress_file(path, out, rate, target_tokens, config))
+    # wraps: the CLI's options are generated from the flow's signature (flows.cli_options), kept by the stand-in
+    monkeypatch.setattr(flows.compress, "compress_prompts", functools.wraps(flows.compress.compress_prompts.fn)(
+        lambda path, out, rate, target_tokens, config: compress_file(path, out, rate, target_tokens, config)))
     out = tmp_path / "out.jsonl"
     assert main(["compress", str(shared("..", "cases", "compress-protected", "prompts.jsonl")), "--rate", "0.33",
                  "--out", str(out)]) == 0
