@@ -12,7 +12,9 @@ from pathlib import Path
 import orjson
 import polars as pl
 
+from curation.config import CurationConfig
 from curation.pipeline import InvariantError
+from curation.records import CurationReport, ExportResult, StageSummary
 from core.readers import InputError, count_records
 from core.storage import iter_parquet, parquet_rows
 
@@ -46,61 +48,49 @@ def export(parquet: str | Path, dest: Path, fmt: str) -> int:
     return rows
 
 
-def export_shard(key: str, kept_path: str, steps: list[dict], run_dir: str | Path, fmt: str) -> dict:
-    """One shard's kept documents and its removals at every step, to ``kept/`` and ``removed/NN-step/``."""
+def export_shard(key: str, kept_path: str, removed: list[tuple[str, str]], run_dir: str | Path,
+                 fmt: str) -> ExportResult:
+    """One shard's kept documents, and its removals at every step to ``removed/NN-step/``; ``removed`` lists
+    (stage directory ``NN-step``, the stage's removed file of this shard)."""
     run = Path(run_dir)
-    removed = 0
-    for stage in steps:
-        path = next(s["removed_path"] for s in stage["shards"] if s["key"] == key)
-        removed += export(path, run / "removed" / f"{stage['index']:02d}-{stage['name']}" / f"part-{key}", fmt)
-    return {"key": key, "kept": export(kept_path, run / "kept" / f"part-{key}", fmt), "removed": removed}
+    n_removed = sum(export(path, run / "removed" / stage / f"part-{key}", fmt) for stage, path in removed)
+    return ExportResult(key=key, kept=export(kept_path, run / "kept" / f"part-{key}", fmt), removed=n_removed)
 
 
-def require_documents(read_stage: dict) -> None:
-    if read_stage["input"] == 0:
-        raise InputError(f"no documents in {', '.join(read_stage['inputs'])} (empty input)")
+def require_documents(read_stage: StageSummary) -> None:
+    if read_stage.input == 0:
+        raise InputError(f"no documents in {', '.join(read_stage.inputs)} (empty input)")
 
 
-def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[dict], exported: list[dict], fmt: str,
-                  config: dict) -> dict:
-    """Exports the quarantine, checks the invariant against the exported files, and returns the report."""
+def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[StageSummary], exported: list[ExportResult],
+                  config: CurationConfig) -> dict:
+    """Exports the quarantine, checks the invariant against the exported files, and returns report.json's dict
+    (``CurationReport.as_json``)."""
     run = Path(run_dir)
-    read = stages[0]
-    n_quarantined = sum(export(p, run / "quarantine" / f"part-{i:05d}", fmt)
-                        for i, p in enumerate(read["quarantine_paths"]))
-    n_kept = sum(e["kept"] for e in exported)
-    n_removed = sum(e["removed"] for e in exported)
+    fmt, read = config.output_format, stages[0]
+    n_quarantined = sum(export(p, run / "quarantine" / f"part-{i:05d}", fmt) for i, p in enumerate(read.quarantine_paths))
+    n_kept = sum(e.kept for e in exported)
+    n_removed = sum(e.removed for e in exported)
     n_input = count_records(inputs)
-    report = {
-        "input": n_input,
-        "kept": n_kept,
-        "removed": n_removed,
-        "quarantined": n_quarantined,
-        "invariant_ok": n_input == n_kept + n_removed + n_quarantined,
-        "steps": [
-            {k: s[k] for k in ("name", "input", "kept", "removed", "seconds", "reasons", "unjudged", "reused",
-                                "quarantined", "stats")
-             if k in s}
-            for s in stages
-        ],
-        "shards": len(exported),
-        "inputs": read["inputs"],
-        "outputs": {"kept": str(run / "kept"), "removed": str(run / "removed"), "quarantine": str(run / "quarantine")},
-        "config": config,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    if not report["invariant_ok"]:
+    report = CurationReport(
+        input=n_input, kept=n_kept, removed=n_removed, quarantined=n_quarantined,
+        invariant_ok=n_input == n_kept + n_removed + n_quarantined, steps=list(stages), shards=len(exported),
+        inputs=list(read.inputs),
+        outputs={"kept": str(run / "kept"), "removed": str(run / "removed"), "quarantine": str(run / "quarantine")},
+        config=config.model_dump(mode="json"), finished_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    if not report.invariant_ok:
         from curation.report import write_report
 
-        write_report(run, report)
+        write_report(run, report.as_json())
         raise InvariantError(
             f"{n_input} input records but kept {n_kept} + removed {n_removed} + quarantined {n_quarantined} "
             f"= {n_kept + n_removed + n_quarantined}; see {run / 'report.json'}"
         )
     from curation.corpus_stats import corpus_stats
 
-    report["corpus"] = corpus_stats(run, config)  # per-domain documents/tokens, token totals, PII counts
-    return report
+    report.corpus = corpus_stats(run, report.config)  # per-domain documents/tokens, token totals, PII counts
+    return report.as_json()
 
 
 def clear_outputs(run_dir: str | Path) -> None:

@@ -3,8 +3,8 @@
 A unit of work (reading one input file, one step on one shard, a global step's map/reduce/apply) is done when
 its manifest exists, names the same fingerprint (input content + every upstream config) and its files still
 hash to what the manifest says; then it is reused, not recomputed. Manifests are written last and atomically,
-so a killed unit is never taken as done. Every function here is a self-contained unit that a Prefect task (or
-a Dask worker) can run; ``curation.runner`` and ``flows.curate`` only compose them.
+so a killed unit is never taken as done. Every function here is a self-contained unit of work; ``curation.plan``
+groups them into the units an executor runs and ``curation.execute`` composes them (once, for every executor).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import polars as pl
 
 from core.documents import DOC_SCHEMA, QUARANTINE_SCHEMA, removed_schema
 from core.readers import ReaderConfig, expand_inputs, read_shard
+from curation.records import MapResult, ReadResult, ReduceResult, ShardRef, ShardResult, StageShard, StageSummary
 from curation.steps import build_step
 from curation.steps.base import ShardContext, StepConfig
 from curation.steps.heuristic import count_unjudged
@@ -104,7 +105,7 @@ def _content_hash(path: Path) -> str:
 
 
 def read_unit(file_index: int, path: str, reader: ReaderConfig, shard_docs: int, run_dir: str | Path) -> tuple[Path, str]:
-    """(manifest path, fingerprint) of reading one input file; the same for the task cache and the runner."""
+    """(manifest path, fingerprint) of reading one input file; the same for every executor's cache."""
     fp = fingerprint("read", STAGE_FORMAT, path, _content_hash(Path(path)), reader.model_dump(), shard_docs)
     return stage_dir(run_dir, 0, "read") / f"input-{file_index:05d}.json", fp
 
@@ -116,27 +117,29 @@ def _identity(config: StepConfig) -> dict:
     return config.model_dump(mode="json") | {"_version": STEP_CLASSES[config.step].version}
 
 
-def shard_unit(config: StepConfig, shard: dict, index: int, run_dir: str | Path) -> tuple[Path, str]:
-    fp = fingerprint("shard", shard["fingerprint"], _identity(config))
-    return stage_dir(run_dir, index, config.step) / f"shard-{shard['key']}.json", fp
+def shard_unit(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path) -> tuple[Path, str]:
+    fp = fingerprint("shard", shard.fingerprint, _identity(config))
+    return stage_dir(run_dir, index, config.step) / f"shard-{shard.key}.json", fp
 
 
-def map_unit(config: StepConfig, shard: dict, index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
-    fp = fingerprint("map", shard["fingerprint"], _identity(config), partitions)
-    return stage_dir(run_dir, index, config.step) / "work" / f"manifest-map-{shard['key']}.json", fp
+def map_unit(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
+    fp = fingerprint("map", shard.fingerprint, _identity(config), partitions)
+    return stage_dir(run_dir, index, config.step) / "work" / f"manifest-map-{shard.key}.json", fp
 
 
-def reduce_unit(config: StepConfig, maps: list[dict], index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
-    fp = fingerprint("reduce", _identity(config), [m["fingerprint"] for m in maps], partitions)
+def reduce_unit(config: StepConfig, maps: list[MapResult], index: int, run_dir: str | Path,
+                partitions: int) -> tuple[Path, str]:
+    fp = fingerprint("reduce", _identity(config), [m.fingerprint for m in maps], partitions)
     return stage_dir(run_dir, index, config.step) / "work" / "manifest-reduce.json", fp
 
 
-def apply_unit(config: StepConfig, shard: dict, reduced: dict, index: int, run_dir: str | Path) -> tuple[Path, str]:
-    fp = fingerprint("apply", shard["fingerprint"], _identity(config), reduced["fingerprint"])
-    return stage_dir(run_dir, index, config.step) / f"shard-{shard['key']}.json", fp
+def apply_unit(config: StepConfig, shard: ShardRef, reduced: ReduceResult, index: int,
+               run_dir: str | Path) -> tuple[Path, str]:
+    fp = fingerprint("apply", shard.fingerprint, _identity(config), reduced.fingerprint)
+    return stage_dir(run_dir, index, config.step) / f"shard-{shard.key}.json", fp
 
 
-def read_input(file_index: int, path: str, reader: ReaderConfig, shard_docs: int, run_dir: str | Path) -> dict:
+def read_input(file_index: int, path: str, reader: ReaderConfig, shard_docs: int, run_dir: str | Path) -> ReadResult:
     """Reads one input file into shards of at most ``shard_docs`` documents, plus its quarantine."""
     manifest, fp = read_unit(file_index, path, reader, shard_docs, run_dir)
     directory = manifest.parent
@@ -187,30 +190,25 @@ def read_input(file_index: int, path: str, reader: ReaderConfig, shard_docs: int
                   "reasons": dict(errors.most_common()), "seconds": round(time.perf_counter() - start, 3)}
         return result, [qname] + [s["kept_file"] for s in shards]
 
-    return cached(manifest, fp, compute)
+    return ReadResult.from_manifest(cached(manifest, fp, compute))
 
 
-def input_shards(reads: list[dict]) -> list[dict]:
+def input_shards(reads: list[ReadResult]) -> list[ShardRef]:
     """The read stage's shards in input order, each with its own fingerprint."""
-    base = lambda r: Path(r["quarantine_path"]).parent  # noqa: E731
-    return [
-        {"key": s["key"], "kept_path": str(base(r) / s["kept_file"]), "rows": s["rows"],
-         "fingerprint": fingerprint(r["fingerprint"], s["key"])}
-        for r in reads for s in r["shards"]
-    ]
+    return [s for r in reads for s in r.shards]
 
 
-def _split_shard(directory: Path, key: str, shard: dict, step_name: str,
+def _split_shard(directory: Path, key: str, shard: ShardRef, step_name: str,
                  outputs: Iterator[tuple[pl.DataFrame, pl.DataFrame]]) -> tuple[dict, list[str]]:
     """Writes one shard's kept/removed files and checks no document went missing."""
     start = time.perf_counter()
-    in_schema = pl.read_parquet_schema(shard["kept_path"])
+    in_schema = pl.read_parquet_schema(shard.kept_path)
     kept = ParquetBatchWriter(directory / f"kept-{key}.parquet", in_schema)
     removed = ParquetBatchWriter(directory / f"removed-{key}.parquet", removed_schema(in_schema))
     reasons: Counter[str] = Counter()
     unjudged: Counter[str] = Counter()
     try:
-        with _progress(shard["rows"], f"{step_name} {key}") as bar:
+        with _progress(shard.rows, f"{step_name} {key}") as bar:
             for k, r in outputs:
                 kept.write(k)
                 removed.write(r)
@@ -223,50 +221,47 @@ def _split_shard(directory: Path, key: str, shard: dict, step_name: str,
         kept.abort()
         removed.abort()
         raise
-    if n_kept + n_removed != shard["rows"]:
-        raise InvariantError(f"{step_name} on shard {key}: {shard['rows']} in, {n_kept} kept + {n_removed} removed out")
-    result = {"key": key, "input": shard["rows"], "rows": n_kept, "removed": n_removed,
+    if n_kept + n_removed != shard.rows:
+        raise InvariantError(f"{step_name} on shard {key}: {shard.rows} in, {n_kept} kept + {n_removed} removed out")
+    result = {"key": key, "input": shard.rows, "rows": n_kept, "removed": n_removed,
               "reasons": dict(reasons.most_common()), "unjudged": dict(unjudged.most_common()), "kept_file": f"kept-{key}.parquet",
               "removed_file": f"removed-{key}.parquet", "seconds": round(time.perf_counter() - start, 3)}
     return result, [result["kept_file"], result["removed_file"]]
 
 
-def _next_shard(result: dict, fp: str) -> dict:
-    return result | {"fingerprint": fp}
-
-
-def run_shard(config: StepConfig, shard: dict, index: int, run_dir: str | Path, batch_size: int = 1000) -> dict:
+def run_shard(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path, batch_size: int = 1000) -> ShardResult:
     """A per-document step on one shard."""
     step = build_step(config)
     manifest, fp = shard_unit(config, shard, index, run_dir)
-    outputs = lambda: (step.run(b) for b in iter_parquet(shard["kept_path"], batch_size))  # noqa: E731
-    result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard["key"], shard, step.name, outputs()))
-    return _next_shard(result, fp)
+    outputs = lambda: (step.run(b) for b in iter_parquet(shard.kept_path, batch_size))  # noqa: E731
+    result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard.key, shard, step.name, outputs()))
+    return ShardResult.from_manifest(result, fp)
 
 
 def _context(config: StepConfig, index: int, run_dir: str | Path, key: str, partitions: int) -> ShardContext:
     return ShardContext(key=key, work_dir=stage_dir(run_dir, index, config.step) / "work", partitions=partitions)
 
 
-def map_shard(config: StepConfig, shard: dict, index: int, run_dir: str | Path, partitions: int = 8,
-              batch_size: int = 1000) -> dict:
+def map_shard(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path, partitions: int = 8,
+              batch_size: int = 1000) -> MapResult:
     """Phase 1 of a global step on one shard: compact state to the stage's work directory."""
     step = build_step(config)
-    ctx = _context(config, index, run_dir, shard["key"], partitions)
+    ctx = _context(config, index, run_dir, shard.key, partitions)
     manifest, fp = map_unit(config, shard, index, run_dir, partitions)
 
     def compute() -> tuple[dict, list[str]]:
         start = time.perf_counter()
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
-        stats = step.map_shard(iter_parquet(shard["kept_path"], batch_size), ctx)
-        files = sorted(p.name for p in ctx.work_dir.glob(f"*-{shard['key']}.*") if not p.name.startswith("manifest-"))
-        return {"key": shard["key"], "source": shard["kept_path"], "stats": stats,
+        stats = step.map_shard(iter_parquet(shard.kept_path, batch_size), ctx)
+        files = sorted(p.name for p in ctx.work_dir.glob(f"*-{shard.key}.*") if not p.name.startswith("manifest-"))
+        return {"key": shard.key, "source": shard.kept_path, "stats": stats,
                 "seconds": round(time.perf_counter() - start, 3)}, files
 
-    return cached(manifest, fp, compute)
+    return MapResult.from_manifest(cached(manifest, fp, compute))
 
 
-def reduce_stage(config: StepConfig, maps: list[dict], index: int, run_dir: str | Path, partitions: int = 8) -> dict:
+def reduce_stage(config: StepConfig, maps: list[MapResult], index: int, run_dir: str | Path,
+                 partitions: int = 8) -> ReduceResult:
     """Phase 2 of a global step: decisions from all map outputs, partition by partition."""
     step = build_step(config)
     manifest, fp = reduce_unit(config, maps, index, run_dir, partitions)
@@ -274,60 +269,53 @@ def reduce_stage(config: StepConfig, maps: list[dict], index: int, run_dir: str 
 
     def compute() -> tuple[dict, list[str]]:
         start = time.perf_counter()
-        keys = [m["key"] for m in maps]
-        map_files = {name for m in maps for name in m["files"]}
+        keys = [m.key for m in maps]
+        map_files = {name for m in maps for name in m.files}
         work.mkdir(parents=True, exist_ok=True)
         # no shards (every input line quarantined): nothing to decide, and no shard will ask
-        stats = step.reduce(keys, work, partitions, {m["key"]: m["source"] for m in maps}) if keys else {}
+        stats = step.reduce(keys, work, partitions, {m.key: m.source for m in maps}) if keys else {}
         files = sorted(p.name for p in work.iterdir()
                        if p.is_file() and p.name not in map_files and not p.name.startswith(("manifest-", ".")))
         return {"stats": stats, "seconds": round(time.perf_counter() - start, 3)}, files
 
-    return cached(manifest, fp, compute)
+    return ReduceResult.from_manifest(cached(manifest, fp, compute))
 
 
-def apply_shard(config: StepConfig, shard: dict, reduced: dict, index: int, run_dir: str | Path, partitions: int = 8,
-                batch_size: int = 1000) -> dict:
+def apply_shard(config: StepConfig, shard: ShardRef, reduced: ReduceResult, index: int, run_dir: str | Path,
+                partitions: int = 8, batch_size: int = 1000) -> ShardResult:
     """Phase 3 of a global step on one shard: split its documents by the reduce's decisions."""
     step = build_step(config)
-    ctx = _context(config, index, run_dir, shard["key"], partitions)
+    ctx = _context(config, index, run_dir, shard.key, partitions)
     manifest, fp = apply_unit(config, shard, reduced, index, run_dir)
-    outputs = lambda: step.apply_shard(iter_parquet(shard["kept_path"], batch_size), ctx)  # noqa: E731
-    result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard["key"], shard, step.name, outputs()))
-    return _next_shard(result, fp)
+    outputs = lambda: step.apply_shard(iter_parquet(shard.kept_path, batch_size), ctx)  # noqa: E731
+    result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard.key, shard, step.name, outputs()))
+    return ShardResult.from_manifest(result, fp)
 
 
-def _merged_reasons(units: list[dict]) -> dict[str, int]:
+def _merged(counts: list[dict[str, int]]) -> dict[str, int]:
     total: Counter[str] = Counter()
-    for u in units:
-        total.update(u["reasons"])
+    for c in counts:
+        total.update(c)
     return dict(total.most_common())
 
 
-def _merged_unjudged(units: list[dict]) -> dict[str, int]:
-    total: Counter[str] = Counter()
-    for u in units:
-        total.update(u.get("unjudged", {}))
-    return dict(total.most_common())
-
-
-def summarize_stage(name: str, index: int, results: list[dict], maps: list[dict] | None = None,
-                    reduced: dict | None = None) -> dict:
+def summarize_stage(name: str, index: int, results: list[ShardResult], maps: list[MapResult] | None = None,
+                    reduced: ReduceResult | None = None) -> StageSummary:
     """Stage totals for the report; ``seconds`` is the work time of all its units (not wall time)."""
-    units = results + (maps or []) + ([reduced] if reduced else [])
-    return {
-        "name": name, "index": index, "input": sum(r["input"] for r in results), "kept": sum(r["rows"] for r in results),
-        "removed": sum(r["removed"] for r in results), "reasons": _merged_reasons(results),
-        **({"unjudged": u} if (u := _merged_unjudged(results)) else {}),
-        "seconds": round(sum(u.get("seconds", 0.0) for u in units), 3), "reused": all(u.get("reused") for u in units),
-        "shards": [{"key": r["key"], "removed_path": r["removed_path"]} for r in results],
-        **({"stats": reduced["stats"]} if reduced else {}),
-    }
+    units = [*results, *(maps or []), *([reduced] if reduced else [])]
+    return StageSummary(
+        name=name, index=index, input=sum(r.input for r in results), kept=sum(r.rows for r in results),
+        removed=sum(r.removed for r in results), reasons=_merged([r.reasons for r in results]),
+        unjudged=_merged([r.unjudged for r in results]),
+        seconds=round(sum(u.seconds for u in units), 3), reused=all(u.reused for u in units),
+        shards=tuple(StageShard(r.key, r.removed_path) for r in results),
+        stats=reduced.stats if reduced else None,
+    )
 
 
-def summarize_read(reads: list[dict]) -> dict:
-    docs, quarantined = sum(r["documents"] for r in reads), sum(r["quarantined"] for r in reads)
-    return {"name": "read", "index": 0, "input": docs + quarantined, "kept": docs, "removed": 0,
-            "quarantined": quarantined, "reasons": _merged_reasons(reads),
-            "seconds": round(sum(r["seconds"] for r in reads), 3), "reused": all(r["reused"] for r in reads),
-            "inputs": [r["file"] for r in reads], "quarantine_paths": [r["quarantine_path"] for r in reads]}
+def summarize_read(reads: list[ReadResult]) -> StageSummary:
+    docs, quarantined = sum(r.documents for r in reads), sum(r.quarantined for r in reads)
+    return StageSummary(name="read", index=0, input=docs + quarantined, kept=docs, removed=0, quarantined=quarantined,
+                        reasons=_merged([r.reasons for r in reads]), seconds=round(sum(r.seconds for r in reads), 3),
+                        reused=all(r.reused for r in reads), inputs=tuple(r.file for r in reads),
+                        quarantine_paths=tuple(r.quarantine_path for r in reads))

@@ -1,6 +1,6 @@
-"""The curation stages composed without Prefect, one unit after another (tests, benchmarks, library use).
+"""Curation without Prefect: ``curation.execute`` with a ``LocalExecutor`` (tests, benchmarks, library use).
 
-``flows.curate`` composes the very same units as Prefect tasks; both write identical outputs.
+``flows.curate`` runs the very same plan through ``execute`` with Prefect's executor; both write identical outputs.
 """
 
 from __future__ import annotations
@@ -8,48 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from curation.config import CurationConfig
-from curation.outputs import clear_outputs, export_shard, require_documents, write_outputs
-from curation.pipeline import (
-    apply_shard, input_shards, map_shard, plan_inputs, read_input, reduce_stage, run_shard, summarize_read,
-    summarize_stage,
-)
-from curation.report import alarm_error, write_report
-from curation.steps import STEP_CLASSES
+from curation.execute import LocalExecutor, execute, run_segments
+from curation.plan import CurationPlan
+from curation.records import ShardRef
+from curation.report import alarm_error
 from core.storage import run_lock
 
 
-def run_step(config, shards: list[dict], index: int, run_dir: str, cfg: CurationConfig) -> tuple[list[dict], dict]:
-    """One step over all shards; returns the next shards and the stage summary."""
-    name, batch = STEP_CLASSES[config.step].name, cfg.reader.batch_size
-    if not STEP_CLASSES[config.step].is_global:
-        results = [run_shard(config, s, index, run_dir, batch) for s in shards]
-        return results, summarize_stage(name, index, results)
-    maps = [map_shard(config, s, index, run_dir, cfg.partitions, batch) for s in shards]
-    reduced = reduce_stage(config, maps, index, run_dir, cfg.partitions)
-    results = [apply_shard(config, s, reduced, index, run_dir, cfg.partitions, batch) for s in shards]
-    return results, summarize_stage(name, index, results, maps, reduced)
-
-
 def curate_local(inputs: list[str], run_dir: str | Path, config: CurationConfig | None = None) -> dict:
+    """Curates ``inputs`` into ``run_dir`` in this process; returns report.json's dict (see ``curation.execute``).
+
+    A strict run whose drop alarm fires raises ``DropAlarmError`` once the report is written."""
     config = config or CurationConfig()
-    run_dir = str(Path(run_dir).resolve())
-    with run_lock(run_dir):
-        return _curate_local(inputs, run_dir, config)
-
-
-def _curate_local(inputs: list[str], run_dir: str, config: CurationConfig) -> dict:
-    files = plan_inputs(inputs)
-    reads = [read_input(i, f, config.reader, config.shard_docs, run_dir) for i, f in enumerate(files)]
-    stages = [summarize_read(reads)]
-    require_documents(stages[0])
-    shards = input_shards(reads)
-    for index, step in enumerate(config.steps, start=1):
-        shards, stage = run_step(step, shards, index, run_dir, config)
-        stages.append(stage)
-    clear_outputs(run_dir)
-    exported = [export_shard(s["key"], s["kept_path"], stages[1:], run_dir, config.output_format) for s in shards]
-    report = write_outputs(run_dir, files, stages, exported, config.output_format, config.model_dump(mode="json"))
-    report = write_report(run_dir, report)
+    plan = CurationPlan.build(inputs, run_dir, config)
+    with run_lock(plan.run_dir):
+        report = execute(plan, LocalExecutor())
     if config.strict and (error := alarm_error(report)) is not None:
         raise error
     return report
@@ -69,11 +42,11 @@ def run_frames(config, frames: list, work_dir: str | Path, partitions: int = 8):
     for i, frame in enumerate(frames):
         path = work / "input" / f"kept-{i:05d}-0000.parquet"
         atomic_write_parquet(path, frame)
-        shards.append({"key": f"{i:05d}-0000", "kept_path": str(path), "rows": frame.height, "fingerprint": f"frames-{i}"})
-    cfg = CurationConfig(steps=[config], partitions=partitions)
-    results, _ = run_step(config, shards, 1, str(work / "run"), cfg)
-    kept = pl.concat([pl.read_parquet(r["kept_path"]) for r in results], how="diagonal_relaxed")
-    removed = pl.concat([pl.read_parquet(r["removed_path"]) for r in results], how="diagonal_relaxed")
+        shards.append(ShardRef(f"{i:05d}-0000", str(path), frame.height, f"frames-{i}"))
+    plan = CurationPlan.build([], work / "run", CurationConfig(steps=[config], partitions=partitions))
+    shards, (stage,) = run_segments(plan, shards, LocalExecutor())
+    kept = pl.concat([pl.read_parquet(s.kept_path) for s in shards], how="diagonal_relaxed")
+    removed = pl.concat([pl.read_parquet(s.removed_path) for s in stage.shards], how="diagonal_relaxed")
     return kept, removed
 
 

@@ -11,6 +11,7 @@ import pytest
 from curation.config import CurationConfig
 from curation.outputs import write_outputs
 from curation.pipeline import InvariantError
+from curation.records import ExportResult, StageSummary
 from curation.report import load_report
 from curation.runner import curate_local
 from tests.conftest import DEMO_CONFIG, DOLMA_CC, SPAMASSASSIN
@@ -169,11 +170,13 @@ def test_bad_input_shard_completes_with_quarantine(tmp_path):
 
 def test_invariant_violation_is_an_error(dolma_run, tmp_path):
     out, report = dolma_run
-    read = report["steps"][0] | {"inputs": [str(DOLMA_CC)],
-                                 "quarantine_paths": sorted(str(p) for p in (out / "_stages" / "00-read").glob("quarantine-*"))}
-    lost_langid = [{"key": "00000-0000", "kept": 21, "removed": 649 - 428}]
+    row = report["steps"][0]
+    read = StageSummary(name="read", index=0, input=row["input"], kept=row["kept"], removed=0, reasons=row["reasons"],
+                        seconds=0.0, reused=True, quarantined=row["quarantined"], inputs=(str(DOLMA_CC),),
+                        quarantine_paths=tuple(sorted(str(p) for p in (out / "_stages" / "00-read").glob("quarantine-*"))))
+    lost_langid = [ExportResult(key="00000-0000", kept=21, removed=649 - 428)]
     with pytest.raises(InvariantError, match="697 input records but kept 21"):
-        write_outputs(tmp_path, [str(DOLMA_CC)], [read], lost_langid, "jsonl", {})
+        write_outputs(tmp_path, [str(DOLMA_CC)], [read], lost_langid, CurationConfig())
 
 
 def test_empty_input_is_one_clear_error(tmp_path):

@@ -1,5 +1,8 @@
 """SIGKILL in the middle of every kind of unit, then rerun: byte-identical outputs, finished units not redone.
 
+Both executors of ``curation.execute``: the in-process runner on every fault, and `winnow curate` (Prefect tasks,
+each unit's result cached under its verified manifests) on one fault per unit kind.
+
 Faults are injected with WINNOW_FAULT (``core.storage.fault_point``): before a unit starts, half-way
 through writing a shard, and after a unit's files are written but before its manifest.
 """
@@ -38,10 +41,15 @@ FAULTS = [
 ]
 
 
-def run(out: Path, config: Path, fault: str | None = None) -> subprocess.CompletedProcess:
+def run(out: Path, config: Path, fault: str | None = None, api_url: str | None = None) -> subprocess.CompletedProcess:
+    """``python -m curation.runner`` (LocalExecutor), or with ``api_url`` ``winnow curate`` (PrefectExecutor)
+    recording in that server: both run ``curation.execute`` on the same plan."""
     env = {k: v for k, v in os.environ.items() if k != "WINNOW_FAULT"} | ({"WINNOW_FAULT": fault} if fault else {})
-    return subprocess.run([sys.executable, "-m", "curation.runner", str(out), str(SPAMASSASSIN), "--config", str(config)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    cmd = [sys.executable, "-m", "curation.runner", str(out), str(SPAMASSASSIN), "--config", str(config)]
+    if api_url:
+        env |= {"PREFECT_API_URL": api_url, "PREFECT_HOME": str(out.parent / "prefect-home")}
+        cmd = [sys.executable, "-m", "flows.cli", "curate", str(SPAMASSASSIN), "--out", str(out), "--config", str(config)]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
 def outputs(run_dir: Path) -> dict[str, bytes]:
@@ -62,40 +70,34 @@ def reference(tmp_path_factory):
     return tmp, outputs(tmp / "clean")
 
 
-@pytest.mark.parametrize("fault", FAULTS)
-def test_killed_run_resumes_to_identical_outputs(reference, fault):
+# The Prefect path on one fault per unit kind (read, a chain's per-document step, a global step's map, its reduce
+# and an apply inside a chain): each run there costs Prefect's engine on top, and the suite must stay short.
+PREFECT_FAULTS = [FAULTS[1], FAULTS[3], FAULTS[4], FAULTS[5], FAULTS[7]]
+
+
+@pytest.fixture(scope="module")
+def prefect_api(request):
+    """The session's Prefect server (tests/conftest.py), handed to the `winnow curate` subprocesses."""
+    from prefect.settings import PREFECT_API_URL
+
+    request.getfixturevalue("prefect_harness")
+    return PREFECT_API_URL.value()
+
+
+@pytest.mark.parametrize("executor,fault", [("local", f) for f in FAULTS] + [("prefect", f) for f in PREFECT_FAULTS])
+def test_killed_run_resumes_to_identical_outputs(reference, request, executor, fault):
     tmp, expected = reference
-    out = tmp / fault.replace("/", "_").replace(":", "_")
-    killed = run(out, tmp / "c.yaml", fault)
+    api_url = request.getfixturevalue("prefect_api") if executor == "prefect" else None
+    out = tmp / executor / fault.replace("/", "_").replace(":", "_")
+    killed = run(out, tmp / "c.yaml", fault, api_url)
     assert killed.returncode == -9, f"fault {fault} never fired: {killed.stderr[-1500:]}"
     finished = manifests(out)
-    resumed = run(out, tmp / "c.yaml")
+    resumed = run(out, tmp / "c.yaml", None, api_url)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert outputs(out) == expected
+    assert outputs(out) == expected  # the Prefect path also writes the runner's files, byte for byte
     after = manifests(out)
     assert {k: after[k] for k in finished} == finished  # no finished unit was recomputed
     # 4282 kept before issue 13; gopher_quality now counts a chunk without a letter (">", "--") as a word without
     # one and a URL as one word, as Gopher's rules read, so more short or symbol-heavy mail bodies go
-    assert "kept 3965 removed 2081 quarantined 0 of 6046" in resumed.stdout
-
-
-def test_killed_prefect_flow_resumes_through_the_cli(reference, tmp_path):
-    """The same through `winnow curate` (the Prefect flow, ephemeral server): killed inside the minhash map."""
-    tmp, expected = reference
-    out = tmp_path / "flow"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    cmd = [sys.executable, "-m", "flows.cli", "curate", str(SPAMASSASSIN), "--out", str(out),
-           "--config", str(tmp / "c.yaml")]
-    killed = subprocess.Popen(cmd, cwd=ROOT, env=env | {"WINNOW_FAULT": "05-minhash/work/manifest-map-00000-0002:written"},
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert killed.wait(timeout=600) == -9
-    try:
-        os.killpg(killed.pid, 9)  # the killed run's ephemeral Prefect server would outlive it
-    except ProcessLookupError:
-        pass
-    finished = manifests(out)
-    resumed = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert outputs(out) == expected
-    after = manifests(out)
-    assert {k: after[k] for k in finished} == finished
+    assert ("kept 3965 removed 2081 quarantined 0 of 6046" if executor == "local"
+            else "kept 3,965 / removed 2,081 / quarantined 0 of 6,046") in resumed.stdout

@@ -25,9 +25,9 @@ def test_servers_bind_loopback_by_default():
 
 
 def test_prefect_results_are_json_not_pickle():
-    from flows import tasks
+    from flows import curation_tasks as tasks
 
-    for t in (tasks.read_file, tasks.shard_task, tasks.map_task, tasks.reduce_task, tasks.apply_task):
+    for t in (tasks.read_task, tasks.chain_task, tasks.reduce_task):
         assert t.persist_result is True and t.result_serializer == "json"
 
 
