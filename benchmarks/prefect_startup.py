@@ -75,7 +75,10 @@ def recorded_runs(api_url: str) -> list[dict]:
     import httpx
 
     runs = httpx.post(f"{api_url}/flow_runs/filter", json={}, timeout=30).json()
-    return [{"name": r["name"], "state": r["state"]["type"], "out_dir": r["parameters"]["out_dir"]} for r in runs]
+    tasks = lambda run_id: httpx.post(f"{api_url}/task_runs/count", timeout=30,  # noqa: E731
+                                      json={"flow_runs": {"id": {"any_": [run_id]}}}).json()
+    return [{"name": r["name"], "state": r["state"]["type"], "out_dir": r["parameters"]["out_dir"],
+             "task_runs": tasks(r["id"])} for r in runs]
 
 
 def main() -> int:
