@@ -208,3 +208,66 @@ def unigram_loss(train_tokens: np.ndarray, eval_tokens: np.ndarray, vocab_size: 
     unseen = vocab_size - types
     p = np.where(counts > 0, counts / (n + types), (types / (n + types)) / max(1.0, unseen))
     return float(-np.log(p[np.asarray(eval_tokens).ravel()]).mean())
+
+
+def paired_bootstrap(a, b, resamples: int = RESAMPLES, seed: int = 0, confidence: float = CONFIDENCE) -> dict:
+    """mean(b - a) over paired units (the same queries under two arms), with a seeded percentile-bootstrap interval
+    that resamples units, and a two-sided paired permutation p-value (``scipy.stats.permutation_test`` with
+    ``permutation_type="samples"``: each unit's two values swapped at random, i.e. a sign flip of its difference;
+    exact when 2**n <= resamples). a, b: equal-length sequences of floats, one per unit (0/1 correctness or a
+    per-unit mean). ``sd`` is the standard deviation of the differences (for ``detectable_difference``)."""
+    xa, xb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if xa.shape != xb.shape or xa.ndim != 1:
+        raise ValueError(f"paired arms need equal-length 1-d values, got {xa.shape} and {xb.shape}")
+    d = xb - xa
+    n = len(d)
+    out = {"delta": float(d.mean()) if n else None, "ci": None, "p": None, "n": n,
+           "sd": float(d.std(ddof=1)) if n > 1 else None, "confidence": confidence,
+           "method": f"paired bootstrap over {n} units; sign-flip permutation p"}
+    if n < 2:
+        return out
+    if not d.any():
+        out.update(ci=[0.0, 0.0], p=1.0)
+        return out
+    rng = np.random.default_rng(seed)
+    boot = d[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
+    alpha = 1 - confidence
+    out["ci"] = [float(np.percentile(boot, 100 * alpha / 2)), float(np.percentile(boot, 100 * (1 - alpha / 2)))]
+    test = stats.permutation_test((xb, xa), lambda x, y, axis: np.mean(x - y, axis=axis), vectorized=True,
+                                  permutation_type="samples", n_resamples=resamples, rng=seed)
+    out["p"] = float(test.pvalue)
+    return out
+
+
+def mcnemar_exact(a_correct, b_correct) -> dict:
+    """Exact McNemar test on paired right/wrong outcomes: of the discordant pairs, ``b_only`` (b right, a wrong)
+    against ``a_only``, two-sided binomial p at 1/2 (scipy ``binomtest``). Concordant pairs carry no information."""
+    xa, xb = np.asarray(a_correct, dtype=bool), np.asarray(b_correct, dtype=bool)
+    if xa.shape != xb.shape:
+        raise ValueError(f"paired outcomes need equal lengths, got {xa.shape} and {xb.shape}")
+    b_only, a_only = int((xb & ~xa).sum()), int((xa & ~xb).sum())
+    p = stats.binomtest(b_only, b_only + a_only, 0.5).pvalue if b_only + a_only else 1.0
+    return {"b_only": b_only, "a_only": a_only, "n": int(len(xa)), "p": float(p), "method": "exact McNemar"}
+
+
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm-Bonferroni step-down adjusted p-values, in the input order (None stays None and is not counted):
+    sorted ascending, p_(i) * (m - i) made monotone and capped at 1. Rejecting where adjusted p < alpha keeps the
+    family-wise error at alpha (Holm 1979), uniformly more powerful than Bonferroni."""
+    idx = [i for i, p in enumerate(pvalues) if p is not None]
+    m = len(idx)
+    out: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for rank, i in enumerate(sorted(idx, key=lambda i: pvalues[i])):
+        running = max(running, min(1.0, pvalues[i] * (m - rank)))
+        out[i] = running
+    return out
+
+
+def detectable_difference(sd: float | None, n: int, alpha: float = 1 - CONFIDENCE, power: float = 0.8) -> float | None:
+    """Smallest true mean paired difference a two-sided test at ``alpha`` finds with probability ``power``, for
+    differences with standard deviation ``sd`` over ``n`` units (normal approximation: (z_(1-alpha/2) + z_power)
+    * sd / sqrt(n)). Pass the Bonferroni-split alpha when several comparisons share one family."""
+    if sd is None or n < 2:
+        return None
+    return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd / np.sqrt(n))
