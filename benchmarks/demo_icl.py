@@ -1,10 +1,18 @@
-"""Demonstration selection, measured: SmolLM2-135M in-context accuracy with random vs kNN vs MMR demos.
+"""Demonstration selection, measured honestly: SmolLM2-135M in-context accuracy with random vs kNN demos, paired
+over the same queries, beside the baselines a demo-copying model would match, over demo orders and templates.
 
-Cloze scoring (length-normalized log-likelihood of each answer text), k = 0/1/4/8, >= 3 seeds for random,
-one shared query sample per task. Conditions are appended to a JSONL as they finish, so an interrupted run
-resumes; the summary JSON is rebuilt from it at the end (or with --summarize).
+Each query is scored zero-shot (2 templates) and, per strategy, with one demo set in 3 orders x 2 templates
+(``evals.icl.run_query``). Queries run in draw order, all tasks interleaved, and each finished (task, query) is
+appended to a JSONL, so a run stopped by ``--minutes`` (or killed) still holds a random sample of every task and
+resumes where it stopped. The summary (``evals.icl_report.summarize_variants``) uses the queries every task
+finished, so every comparison is paired on the same queries and variants.
 
-    python benchmarks/demo_icl.py            # ~1 h on 2 CPU cores
+    python benchmarks/demo_icl.py --minutes 20            # ~20 min of 2 CPU cores, k = 3
+    python benchmarks/demo_icl.py --summarize             # rebuild the JSON from the JSONL
+    python benchmarks/demo_icl.py --reanalyze-sweep       # paired tests + copy rates on the older k-sweep JSONL
+
+The older k-sweep (k = 0/1/4/8, one template and order; ``demo_icl.partial.jsonl``) was run by this script at
+commit 19c60ec; ``--reanalyze-sweep`` re-reads its per-query records with paired tests (no LM needed).
 """
 
 from __future__ import annotations
@@ -14,114 +22,112 @@ import json
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 RESULTS = Path(__file__).parent / "results"
+MODEL = "SmolLM2-135M-Instruct (Q4_1 GGUF, de-quantized, fp32, CPU)"
 
 
-def conditions(ks, seeds, seed_limits, only=None):
-    only = only or {}
-    for k in ks:
-        if k == 0:
-            yield 0, "none", 0
-            continue
-        allowed = only.get(k, {"random", "knn", "mmr"})
-        if "random" in allowed:
-            for s in seeds[: seed_limits.get(k, len(seeds))]:
-                yield k, "random", s
-        for strategy in ("knn", "mmr"):
-            if strategy in allowed:
-                yield k, strategy, 0
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def _meta(args, **extra) -> dict:
+    return {"model": MODEL, "scoring": "cloze: length-normalized log-likelihood of each answer text; prediction = argmax",
+            "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+            "command": "python benchmarks/demo_icl.py " + " ".join(sys.argv[1:]), **extra}
 
 
 def summarize(partial: Path, out: Path, args) -> dict:
-    from evals.metrics import mean_ci
+    from evals.icl_report import summarize_variants
 
-    rows = [json.loads(line) for line in partial.read_text().splitlines() if line.strip()]
-    table = []
-    for r in rows:
-        table.append({k: r[k] for k in ("task", "k", "strategy", "seed", "n", "accuracy", "gold_logprob_per_token",
-                                         "mean_prompt_tokens", "seconds")})
-    # random over seeds: mean of the per-seed accuracies, interval over seeds and queries pooled
-    pooled = {}
-    for r in rows:
-        key = (r["task"], r["k"], r["strategy"])
-        pooled.setdefault(key, []).append(r)
-    combined = []
-    for (task, k, strategy), rs in sorted(pooled.items()):
-        correct = [rec["correct"] for r in rs for rec in r["records"]]
-        gold = [rec["gold_logprob_per_token"] for r in rs for rec in r["records"]]
-        combined.append({"task": task, "k": k, "strategy": strategy, "seeds": len(rs),
-                         "accuracy": mean_ci([float(c) for c in correct]),
-                         "accuracy_per_seed": [r["accuracy"]["mean"] for r in rs],
-                         "gold_logprob_per_token": mean_ci(gold)})
-    result = {"benchmark": "demo_icl", "model": "SmolLM2-135M-Instruct (Q4_1 GGUF, de-quantized, fp32, CPU)",
-              "scoring": "cloze: length-normalized log-likelihood of each answer text; accuracy = argmax",
-              "queries_per_task": args.queries, "boolq_passage_chars": args.boolq_passage_chars, "pool": "task train split (AG News: 4/5 of test.csv)",
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-              "command": "python benchmarks/demo_icl.py " + " ".join(sys.argv[1:]),
-              "combined": combined, "conditions": table}
+    records = _read_jsonl(partial)
+    result = {"benchmark": "demo_icl_variants", **_meta(args, boolq_passage_chars=args.boolq_passage_chars),
+              **summarize_variants(records, resamples=args.resamples)}
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tasks", nargs="+", default=["arc_easy", "boolq", "piqa", "sst2", "agnews"])
-    ap.add_argument("--ks", nargs="+", type=int, default=[0, 1, 4, 8])
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--queries", type=int, default=40)
-    ap.add_argument("--boolq-passage-chars", type=int, default=400, help="truncate BoolQ passages (prompt length)")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    ap.add_argument("--random-seeds-at", nargs="*", default=[], metavar="K=N",
-                    help="fewer random seeds at a costly k, e.g. 8=1 (CPU time)")
-    ap.add_argument("--strategies-at", nargs="*", default=[], metavar="K=S,S",
-                    help="only these strategies at a costly k, e.g. 8=random,knn (CPU time)")
-    ap.add_argument("--out", default=str(RESULTS / "demo_icl.json"))
-    ap.add_argument("--summarize", action="store_true", help="only rebuild the summary from the partial file")
-    args = ap.parse_args()
-    out = Path(args.out)
-    partial = out.with_suffix(".partial.jsonl")
-    if args.summarize:
-        summarize(partial, out, args)
-        return
+def reanalyze_sweep(args) -> dict:
+    from evals.icl_report import reanalyze_sweep as analyze
+    from evals.tasks import load_task
+
+    rows = _read_jsonl(RESULTS / "demo_icl.partial.jsonl")
+    tasks = {r["task"] for r in rows}
+    pool_labels = {}
+    for name in tasks:
+        task = load_task(name, max_passage_chars=args.boolq_passage_chars)
+        # the k-sweep ran on these pools; a demo's label is its gold index for fixed-label tasks only
+        pool_labels[name] = {e.id: e.gold for e in task.pool} if task.labels else None
+    result = {"benchmark": "demo_icl_sweep_paired", **_meta(args, source="benchmarks/results/demo_icl.partial.jsonl"),
+              **analyze(rows, pool_labels, resamples=args.resamples)}
+    (RESULTS / "demo_icl_sweep_paired.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def run(args, partial: Path) -> None:
     from core.embed import Embedder
     from core.models import load_smollm2
-    from evals.icl import query_sample, run_condition, task_embeddings
+    from evals.icl import query_sample, run_query, task_embeddings
     from evals.tasks import load_task
+    from prompts.demos import SelfMatches
 
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    done = set()
-    if partial.exists():
-        for line in partial.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["task"], r["k"], r["strategy"], r["seed"]))
+    deadline = time.monotonic() + 60 * args.minutes if args.minutes else None
+    done = {(r["task"], r["query"]) for r in _read_jsonl(partial)}
     model, tokenizer = load_smollm2("cpu")
     embedder = Embedder(show_progress=False)
     tasks = {name: load_task(name, max_passage_chars=args.boolq_passage_chars) for name in args.tasks}
-    embeddings = {name: task_embeddings(t, embedder.embed, query_sample(t, args.queries)) for name, t in tasks.items()}
-    # k outermost: a partial run still has every task at the smaller k
-    limits = {int(k): int(n) for k, n in (item.split("=") for item in args.random_seeds_at)}
-    only = {int(k): set(v.split(",")) for k, v in (item.split("=") for item in args.strategies_at)}
-    for k, strategy, seed in conditions(args.ks, args.seeds, limits, only):
+    order = {name: query_sample(t, args.queries, ordered=False) for name, t in tasks.items()}
+    embeddings = {name: task_embeddings(t, embedder.embed, order[name]) for name, t in tasks.items()}
+    itself = {name: SelfMatches([e.id for e in t.pool], [e.input for e in t.pool]) for name, t in tasks.items()}
+    for j in range(args.queries):  # query-major: a stopped run has the first j queries of every task
         for name, task in tasks.items():
-            if (name, k, strategy, seed) in done:
+            qi = order[name][j]
+            if (name, qi) in done:
                 continue
-            queries = query_sample(task, args.queries)
+            if deadline and time.monotonic() > deadline:
+                print(f"time budget of {args.minutes} min reached at query {j}", flush=True)
+                return
             pool_emb, test_emb = embeddings[name]
-            r = run_condition(task, queries, k, "knn" if strategy == "none" else strategy, seed, model, tokenizer,
-                              pool_emb, test_emb)
-            r["strategy"] = strategy
+            r = run_query(task, qi, args.k, tuple(args.strategies), model, tokenizer, pool_emb, test_emb,
+                          itself[name])
+            r["draw"] = j
             with open(partial, "a") as f:
                 f.write(json.dumps(r) + "\n")
-            print(f"{name:9s} k={k} {strategy:6s} seed={seed}: acc {r['accuracy']['mean']:.3f} "
-                  f"gold lp/tok {r['gold_logprob_per_token']['mean']:.3f} ({r['seconds']:.0f} s)", flush=True)
+            print(f"{j:3d} {name:9s} gold {r['gold']} zero-shot {[v['pred'] for v in r['zero_shot'].values()]} "
+                  + " ".join(f"{s}: {[v['pred'] for v in c['variants'].values()]}" for s, c in r["strategies"].items())
+                  + f" ({r['seconds']:.0f} s)", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", nargs="+", default=["arc_easy", "boolq", "piqa", "sst2", "agnews"])
+    ap.add_argument("--strategies", nargs="+", default=["random", "knn"])
+    ap.add_argument("--k", type=int, default=3, help="demos per prompt (>= 3 for three distinct orders)")
+    ap.add_argument("--queries", type=int, default=40, help="queries per task (the run may stop earlier)")
+    ap.add_argument("--minutes", type=float, default=0, help="stop starting new queries after this long (0: none)")
+    ap.add_argument("--boolq-passage-chars", type=int, default=400, help="truncate BoolQ passages (prompt length)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--resamples", type=int, default=10_000, help="bootstrap and permutation resamples")
+    ap.add_argument("--out", default=str(RESULTS / "demo_icl_variants.json"))
+    ap.add_argument("--summarize", action="store_true", help="only rebuild the summary from the partial file")
+    ap.add_argument("--reanalyze-sweep", action="store_true", help="paired tests on the older k-sweep records")
+    args = ap.parse_args()
+    if args.reanalyze_sweep:
+        reanalyze_sweep(args)
+        return
+    out = Path(args.out)
+    partial = out.with_suffix(".partial.jsonl")
+    if not args.summarize:
+        run(args, partial)
     summarize(partial, out, args)
 
 

@@ -6,7 +6,8 @@ the model tokenizer's own chat template, with each demo as a user/assistant turn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,17 @@ def render_chat(template: Template, demos: list[dict], query: dict, tokenizer) -
         messages.append({"role": "assistant", "content": template.output.format(**d).strip()})
     messages.append({"role": "user", "content": template.example(query, with_output=False)})
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def template_variants(base: Template, answers: Sequence[str] = ()) -> dict[str, Template]:
+    """Two renderings of the same demos and query, for reporting how much the wording moves accuracy.
+
+    ``plain``: ``base`` as is (examples separated by a blank line, no instruction). ``instructed``: one instruction
+    line first (naming the fixed answers when the task has them, e.g. "Answer with one of: negative, positive.")
+    and ``###`` lines between the examples. Both keep the task's own input/answer fields, so the scored answer
+    texts are the same and only the surrounding format differs."""
+    if answers:
+        instruction = "Answer with one of: " + ", ".join(answers) + "."
+    else:
+        instruction = "Answer the last question the way the examples are answered."
+    return {"plain": base, "instructed": replace(base, instruction=instruction, separator="\n###\n")}
