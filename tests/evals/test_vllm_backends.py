@@ -1,6 +1,8 @@
-"""vLLM offline engine and OpenAI-compatible server against the transformers backend, on a tiny Llama.
+"""vLLM offline engine and OpenAI-compatible server against the transformers backend, on a tiny Llama: the
+backend contract (``test_backend_conformance.assert_conforms``), log-likelihoods, timings and prefix caching.
 
-Run whenever vLLM is installed (``make test`` builds .venv-vllm); each backend starts its engine once.
+Run whenever vLLM is installed (``make test`` builds .venv-vllm); each backend starts its engine once, with
+prefix caching on (vLLM's default; requests with prompt log-probs skip the cache, so the scores are unaffected).
 """
 
 import math
@@ -9,30 +11,13 @@ import pytest
 
 from evals.backends import load_backend, vllm_available
 from evals.serving_bench import run_cell
+from tests.evals.test_backend_conformance import assert_conforms, tiny_model  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not vllm_available(), reason="vLLM not installed (make vllm)")]
 
 CONTEXT = "Question: What is the capital of France?\nAnswer:"
 CHOICES = [" Paris", " the city of Lyon", " 42"]
 PROMPTS = [f"Request number {i}: tell me about the weather in city {i}." for i in range(6)]
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from core.models import load_smollm2_tokenizer
-
-    tok = load_smollm2_tokenizer()  # head_dim 32: vLLM's CPU attention has no kernel for 16
-    torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=128, intermediate_size=256, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, torch_dtype="float32")
-    out = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(cfg).save_pretrained(out)
-    tok.save_pretrained(out)
-    return str(out)
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +28,20 @@ def reference(tiny_model):
 
 @pytest.mark.parametrize("name", ["vllm", "vllm-server"])
 def test_vllm_backend_matches_transformers_and_times_every_request(name, tiny_model, reference):
-    with load_backend(name, tiny_model) as backend:
+    shared = "You are a weather assistant. " * 60  # 361 tokens: 2 full KV blocks of 128 (vLLM's CPU default)
+    with load_backend(name, tiny_model, prefix_caching=True) as backend:
+        assert backend.prefix_caching
+        assert_conforms(backend)
         scores = backend.loglikelihood(CONTEXT, CHOICES)
         cell = run_cell(backend, PROMPTS, max_tokens=8, concurrency=3, warmups=1)
         gens = backend.generate(PROMPTS[:2], max_tokens=5)
+        backend.reset_prefix_cache()
+        before = backend.cache_stats()
+        backend.generate([shared + "First question?"], max_tokens=2)
+        cached = run_cell(backend, [shared + "Second question?"], max_tokens=2, warmups=0)
+    # the second request found the shared prefix's full blocks in the cache (vLLM's counters, in tokens)
+    assert cached["prefix_cache"]["hits"] >= 256 and cached["prefix_cache"]["hit_rate"] > 0.6, cached["prefix_cache"]
+    assert before["queries"] >= before["hits"] >= 0
     assert [s.tokens for s in scores] == [r.tokens for r in reference]
     for got, want in zip(scores, reference):
         assert math.isclose(got.logprob, want.logprob, rel_tol=1e-3, abs_tol=1e-3), (got, want)
