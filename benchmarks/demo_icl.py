@@ -43,11 +43,19 @@ def _meta(args, **extra) -> dict:
 
 
 def summarize(partial: Path, out: Path, args) -> dict:
+    from collections import Counter
+
     from evals.icl_report import summarize_variants
+    from evals.tasks import load_task
 
     records = _read_jsonl(partial)
-    result = {"benchmark": "demo_icl_variants", **_meta(args, boolq_passage_chars=args.boolq_passage_chars),
-              **summarize_variants(records, resamples=args.resamples)}
+    # the constant answer a model that learnt only the demo pool's label frequencies would give (gold index)
+    pools = {name: pool_subsample(load_task(name, args.boolq_passage_chars), args.pool_size or 10**9).pool
+             for name in sorted({r["task"] for r in records})}
+    pool_majority = {name: Counter(e.gold for e in pool).most_common(1)[0][0] for name, pool in pools.items()}
+    result = {"benchmark": "demo_icl_variants", **_meta(args, boolq_passage_chars=args.boolq_passage_chars, k=args.k,
+                                                       pool_size=args.pool_size or "full train split"),
+              **summarize_variants(records, pool_majority, resamples=args.resamples)}
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
@@ -69,6 +77,63 @@ def reanalyze_sweep(args) -> dict:
     return result
 
 
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.0f}"
+
+
+def _diff(c: dict, ci_key: str = "ci_bonferroni") -> str:
+    ci = c.get(ci_key)
+    span = f" [{100 * ci[0]:+.0f}, {100 * ci[1]:+.0f}]" if ci else ""
+    return f"{100 * c['delta']:+.0f}{span}"
+
+
+def readme_tables(variants: dict | None, sweep: dict | None) -> str:
+    """The README's "Few-shot demonstrations" numbers, from the two JSON files (nothing typed by hand)."""
+    lines = []
+    if variants:
+        comps = {(c["task"], c["a"], c["b"]): c for c in variants["comparisons"]}
+        lines += ["| task | n | majority eval / pool | zero-shot | 1-NN label (no LM) | random: mean [min-max] | "
+                  "kNN: mean [min-max] | kNN copies nearest (when wrong) | kNN - random | kNN - 1-NN label |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for task, t in variants["tasks"].items():
+            b, cells = t["baselines"], t["cells"]
+
+            def cell(s):
+                sp = cells[s]["accuracy_spread"]
+                return f"{_pct(sp['mean'])} [{_pct(sp['min'])}-{_pct(sp['max'])}]"
+            cp = cells["knn"]["copying"]
+            copy = "-" if cp["nearest"] is None else f"{_pct(cp['nearest'])} ({_pct(cp['follows_wrong_nearest'])})"
+            kr = comps[(task, "random", "knn")]
+            kn = comps.get((task, "nearest_demo_label", "knn"))
+            lines.append(f"| {task} | {t['n']} | {_pct(b['majority_eval']['accuracy'])} / "
+                         f"{_pct(b.get('majority_pool', {}).get('accuracy'))} | {_pct(b['zero_shot']['mean'])} | "
+                         f"{_pct(b.get('nearest_demo_label'))} | {cell('random')} | {cell('knn')} | {copy} | "
+                         f"{_diff(kr)} {kr['verdict']} | {(_diff(kn) + ' ' + kn['verdict']) if kn else '-'} |")
+    if sweep:
+        lines += ["", "| task | k | kNN | random | zero-shot | majority | 1-NN label | kNN copies nearest | kNN - random accuracy "
+                  "(Holm p) | gold log-prob/token |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for c in sweep["cells"]:
+            a, g = c["accuracy_knn_minus_random"], c["gold_logprob_knn_minus_random"]
+            copy = c.get("copying_knn", {}).get("nearest")
+            lines.append(f"| {c['task']} | {c['k']} | {_pct(c['accuracy']['knn'])} | {_pct(c['accuracy']['random'])} "
+                         f"| {_pct(c.get('zero_shot'))} | {_pct(c['majority_eval'])} | {_pct(c.get('nearest_demo_label'))} | {_pct(copy)} | "
+                         f"{_diff(a)} ({a['p_holm']:.2g}) {a['verdict']} | {g['delta']:+.2f} {g['verdict']} |")
+    return "\n".join(lines)
+
+
+def pool_subsample(task, size: int, seed: int = 0):
+    """The task with a seeded random ``size`` of its demo pool (kept in pool order), for every strategy alike:
+    embedding a full pool (up to 16k texts) is the slowest part of a run on a busy CPU."""
+    import dataclasses
+
+    import numpy as np
+
+    if size >= len(task.pool):
+        return task
+    keep = sorted(int(i) for i in np.random.default_rng(seed).permutation(len(task.pool))[:size])
+    return dataclasses.replace(task, pool=[task.pool[i] for i in keep])
+
+
 def run(args, partial: Path) -> None:
     from core.embed import Embedder
     from core.models import load_smollm2
@@ -85,6 +150,8 @@ def run(args, partial: Path) -> None:
     model, tokenizer = load_smollm2("cpu")
     embedder = Embedder(show_progress=False)
     tasks = {name: load_task(name, max_passage_chars=args.boolq_passage_chars) for name in args.tasks}
+    if args.pool_size:
+        tasks = {name: pool_subsample(t, args.pool_size) for name, t in tasks.items()}
     order = {name: query_sample(t, args.queries, ordered=False) for name, t in tasks.items()}
     embeddings = {name: task_embeddings(t, embedder.embed, order[name]) for name, t in tasks.items()}
     itself = {name: SelfMatches([e.id for e in t.pool], [e.input for e in t.pool]) for name, t in tasks.items()}
@@ -99,7 +166,7 @@ def run(args, partial: Path) -> None:
             pool_emb, test_emb = embeddings[name]
             r = run_query(task, qi, args.k, tuple(args.strategies), model, tokenizer, pool_emb, test_emb,
                           itself[name])
-            r["draw"] = j
+            r["draw"], r["pool_size"] = j, len(task.pool)
             with open(partial, "a") as f:
                 f.write(json.dumps(r) + "\n")
             print(f"{j:3d} {name:9s} gold {r['gold']} zero-shot {[v['pred'] for v in r['zero_shot'].values()]} "
@@ -115,12 +182,19 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=40, help="queries per task (the run may stop earlier)")
     ap.add_argument("--minutes", type=float, default=0, help="stop starting new queries after this long (0: none)")
     ap.add_argument("--boolq-passage-chars", type=int, default=400, help="truncate BoolQ passages (prompt length)")
+    ap.add_argument("--pool-size", type=int, default=0,
+                    help="demo pool: a seeded random subsample of this many train items per task (0: all)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--resamples", type=int, default=10_000, help="bootstrap and permutation resamples")
     ap.add_argument("--out", default=str(RESULTS / "demo_icl_variants.json"))
     ap.add_argument("--summarize", action="store_true", help="only rebuild the summary from the partial file")
     ap.add_argument("--reanalyze-sweep", action="store_true", help="paired tests on the older k-sweep records")
+    ap.add_argument("--readme", action="store_true", help="print the README tables from the JSON files")
     args = ap.parse_args()
+    if args.readme:
+        load = lambda p: json.loads(p.read_text()) if p.exists() else None  # noqa: E731
+        print(readme_tables(load(Path(args.out)), load(RESULTS / "demo_icl_sweep_paired.json")))
+        return
     if args.reanalyze_sweep:
         reanalyze_sweep(args)
         return

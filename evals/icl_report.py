@@ -214,12 +214,15 @@ def reanalyze_sweep(rows: list[dict], pool_labels: Mapping[str, Mapping[str, int
                 "accuracy": {"knn": float(np.mean([knn[i]["correct"] for i in ids])),
                              "random": float(np.mean([[r[i]["correct"] for r in rand] for i in ids]))},
                 "majority_eval": majority_baseline(gold)["accuracy"]}
+        if (task, 0, "none") in conds:  # zero-shot on the same queries
+            zero = {x["id"]: x for x in conds[(task, 0, "none")][0]["records"]}
+            cell["zero_shot"] = float(np.mean([zero[i]["correct"] for i in ids if i in zero]))
         metrics = {"accuracy": ([float(np.mean([r[i]["correct"] for r in rand])) for i in ids],
                                 [float(knn[i]["correct"]) for i in ids]),
                    "gold_logprob": ([float(np.mean([r[i]["gold_logprob_per_token"] for r in rand])) for i in ids],
                                     [knn[i]["gold_logprob_per_token"] for i in ids])}
         for name, (a, b) in metrics.items():
-            cell[name + "_knn_minus_random"] = paired_bootstrap(a, b, resamples=resamples)
+            cell[name + "_knn_minus_random"] = {**paired_bootstrap(a, b, resamples=resamples), "_a": a, "_b": b}
         cell["mcnemar_vs_random_seed0"] = mcnemar_exact([rand[0][i]["correct"] for i in ids],
                                                         [knn[i]["correct"] for i in ids])
         labels = pool_labels.get(task)
@@ -235,12 +238,14 @@ def reanalyze_sweep(rows: list[dict], pool_labels: Mapping[str, Mapping[str, int
                                       "share": preds_all.most_common(1)[0][1] / len(ids)}
         cells.append(cell)
     for metric in ("accuracy", "gold_logprob"):
-        key = metric + "_knn_minus_random"
-        adjusted = holm([c[key]["p"] for c in cells])
-        for c, p in zip(cells, adjusted):
-            c[key]["p_holm"] = p
-            c[key]["verdict"] = ("better" if c[key]["delta"] > 0 else "worse") if p is not None and p < ALPHA \
-                else "within noise"
+        family = [c[metric + "_knn_minus_random"] for c in cells]
+        for comp, c in zip(family, cells):
+            comp.update(task=c["task"], a="random", b="knn")
+        _decide(family, resamples)
+        for comp in family:
+            for key in ("task", "a", "b"):
+                comp.pop(key)
     count = {m: sum(c[m + "_knn_minus_random"]["verdict"] == "better" for c in cells) for m in ("accuracy", "gold_logprob")}
     return {"cells": cells, "knn_better_cells": count, "family": len(cells),
-            "verdict_rule": "better when the Holm-adjusted sign-flip permutation p < 0.05 over the cells of one metric"}
+            "verdict_rule": "better/worse only when the Holm-adjusted sign-flip p < 0.05 and the Bonferroni-widened "
+                            "paired bootstrap interval excludes 0 (family = the cells of one metric)"}
