@@ -1,49 +1,46 @@
-"""Step registry: a config's ``step`` name picks the class; configs form one discriminated union."""
+"""Step registry: every module of this package is imported, and each ``@register_step`` class in it is registered
+under its config's ``step`` name (``class XConfig(StepConfig, step="x")``, the one place the name is written).
+
+Adding a step is one new module here (see README, "How to add a step"); this file does not change.
+``AnyStepConfig`` is the discriminated union of the registered configs: a config file's ``- step: x`` picks
+``XConfig``, and the Prefect UI form offers every step.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Annotated, Union
 
 from pydantic import Field
 
-from curation.steps.base import Step, StepConfig
-from curation.steps.c4 import C4QualityConfig, C4QualityFilter
-from curation.steps.decontaminate import Decontaminate, DecontaminateConfig
-from curation.steps.exact_dedup import ExactDedup, ExactDedupConfig
-from curation.steps.extract import Extract, ExtractConfig
-from curation.steps.fineweb import FineWebQualityConfig, FineWebQualityFilter
-from curation.steps.gopher import GopherQualityConfig, GopherQualityFilter, GopherRepetitionConfig, GopherRepetitionFilter
-from curation.steps.langid import LanguageId, LanguageIdConfig
-from curation.steps.line_dedup import LineDedup, LineDedupConfig
-from curation.steps.mail_body import MailBody, MailBodyConfig
-from curation.steps.minhash import MinHashConfig, MinHashDedup
-from curation.steps.mix import Mix, MixConfig
-from curation.steps.normalize import Normalize, NormalizeConfig
-from curation.steps.pii import PiiConfig, PiiRedaction
-from curation.steps.quality import QualityClassifier, QualityConfig
-from curation.steps.tokenize import Tokenize, TokenizeConfig
-from curation.steps.urls import UrlDedup, UrlDedupConfig, UrlFilter, UrlFilterConfig
+from curation.steps.base import STEP_CLASSES, Step, StepConfig, register_step
 
-STEP_CLASSES: dict[str, type[Step]] = {
-    cls.name: cls
-    for cls in (
-        Normalize, ExactDedup, MinHashDedup, GopherQualityFilter, GopherRepetitionFilter,
-        C4QualityFilter, FineWebQualityFilter, LanguageId, QualityClassifier, MailBody, LineDedup, Decontaminate,
-        Extract, UrlDedup, UrlFilter, PiiRedaction, Tokenize, Mix,
-    )
-}
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")
 
-AnyStepConfig = Annotated[
-    Union[
-        NormalizeConfig, ExactDedupConfig, MinHashConfig, GopherQualityConfig, GopherRepetitionConfig,
-        C4QualityConfig, FineWebQualityConfig, LanguageIdConfig, QualityConfig, MailBodyConfig, LineDedupConfig,
-        DecontaminateConfig, ExtractConfig, UrlDedupConfig, UrlFilterConfig, PiiConfig, TokenizeConfig, MixConfig,
-    ],
-    Field(discriminator="step"),
-]
+from curation.steps.c4 import C4QualityConfig  # noqa: E402  (the default pipeline's configs)
+from curation.steps.exact_dedup import ExactDedupConfig  # noqa: E402
+from curation.steps.fineweb import FineWebQualityConfig  # noqa: E402
+from curation.steps.gopher import GopherQualityConfig, GopherRepetitionConfig  # noqa: E402
+from curation.steps.langid import LanguageIdConfig  # noqa: E402
+from curation.steps.minhash import MinHashConfig  # noqa: E402
+from curation.steps.normalize import NormalizeConfig  # noqa: E402
+
+
+def step_config_union() -> object:
+    """The discriminated union (on ``step``) of the configs registered so far."""
+    return Annotated[Union[tuple(cls.config_class for cls in STEP_CLASSES.values())], Field(discriminator="step")]
+
+
+AnyStepConfig = step_config_union()  # every step of this package (CurationConfig.steps, the UI form)
+
+__all__ = ["STEP_CLASSES", "AnyStepConfig", "Step", "StepConfig", "build_step", "default_steps", "register_step",
+           "step_config_union"]
 
 
 def build_step(config: StepConfig) -> Step:
+    """The registered step for ``config`` (by its ``step`` name), built with it."""
     return STEP_CLASSES[config.step](config)
 
 

@@ -12,10 +12,10 @@ separate task (or Dask worker) and memory is bounded by a shard or a partition, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal, TypeVar
 
 import numpy as np
 import polars as pl
@@ -25,9 +25,19 @@ from core.documents import mark_removed
 
 
 class StepConfig(BaseModel):
-    """Base of every step's config: typed, validated, serialisable (it is part of the cache key)."""
+    """Base of every step's config: typed, validated, serialisable (it is part of the cache key).
+
+    ``class XConfig(StepConfig, step="x")`` names the step once: it adds the field ``step: Literal["x"] = "x"``,
+    the key a config file writes (``- step: x``) and the tag that picks this config in ``AnyStepConfig``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init_subclass__(cls, step: str | None = None, **kwargs: object) -> None:
+        if step is not None:  # before pydantic collects the fields (it does so after type.__new__ returns)
+            cls.__annotations__ = {"step": Literal[step], **cls.__dict__.get("__annotations__", {})}
+            cls.step = step
+        super().__init_subclass__(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,8 @@ class ShardContext:
 
 
 class Step:
-    name: ClassVar[str]
+    name: ClassVar[str]  # set by register_step: the config's step name
+    config_class: ClassVar[type[StepConfig]]
     is_global: ClassVar[bool] = False
     version: ClassVar[str] = "1"  # bump when outputs change for the same config (part of every cache key)
 
@@ -47,6 +58,32 @@ class Step:
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise NotImplementedError
+
+
+STEP_CLASSES: dict[str, type[Step]] = {}
+"""Step name -> step class, filled by ``register_step`` as the step modules are imported (``curation.steps``)."""
+
+S = TypeVar("S", bound=type[Step])
+
+
+def register_step(config: type[StepConfig]) -> Callable[[S], S]:
+    """Class decorator: the step that runs ``config``. Its ``name`` is the config's ``step`` (spelled once, in
+    ``class XConfig(StepConfig, step="x")``), and ``build_step(config)`` finds it by that name.
+
+    Raises ValueError when the name is taken by another class or the config names no step."""
+    field = config.model_fields.get("step")
+    if field is None or not isinstance(field.default, str):
+        raise ValueError(f"{config.__name__} names no step: declare it as class {config.__name__}(StepConfig, step=...)")
+    name = field.default
+
+    def register(cls: S) -> S:
+        if STEP_CLASSES.get(name, cls) is not cls:
+            raise ValueError(f"step {name!r} is already registered by {STEP_CLASSES[name].__qualname__}")
+        cls.name, cls.config_class = name, config
+        STEP_CLASSES[name] = cls
+        return cls
+
+    return register
 
 
 class FilterStep(Step):

@@ -11,14 +11,13 @@ the kept lines drops it. The bad-words list is not applied (a download in datatr
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 import polars as pl
 from pydantic import Field, field_validator
 
 from core.config_types import LanguageCode, WordCount
 from curation.rule_text import OPENERS, is_closer, is_symbol, sentence_terminals
-from curation.steps.base import StepConfig
+from curation.steps.base import StepConfig, register_step
 from curation.steps.heuristic import HeuristicFilter
 
 CITATION_RE = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -73,8 +72,7 @@ def count_sentences(line: str) -> int:
     return count
 
 
-class C4QualityConfig(StepConfig):
-    step: Literal["c4_quality"] = "c4_quality"
+class C4QualityConfig(StepConfig, step="c4_quality"):
     remove_citations: bool = True
     filter_no_terminal_punct: bool = True
     # the paper's numbers ("fewer than 3 sentences", "at least 5 words") and its code's; datatrove's defaults swap
@@ -96,10 +94,10 @@ class C4QualityConfig(StepConfig):
     languages: tuple[LanguageCode, ...] | None = None  # None: every language written with spaces
 
 
+@register_step(C4QualityConfig)
 class C4QualityFilter(HeuristicFilter):
     """Keeps only sentence-like lines, then drops pages with too few sentences, lorem ipsum or code braces."""
 
-    name = "c4_quality"
     version = "2"
     config: C4QualityConfig
 

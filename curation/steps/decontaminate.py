@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numba as nb
 import numpy as np
@@ -31,7 +31,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.config_types import PositiveInt
 from core.readers import InputError, numbered_lines
-from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.steps.base import Step, StepConfig, register_step, split_by_reason
 from curation.dedup.signatures import token_hashes
 
 
@@ -50,8 +50,7 @@ class EvalSource(BaseModel):
     id_field: str | None = None
 
 
-class DecontaminateConfig(StepConfig):
-    step: Literal["decontaminate"] = "decontaminate"
+class DecontaminateConfig(StepConfig, step="decontaminate"):
     evals: tuple[EvalSource, ...] = Field(min_length=1)
     ngram: PositiveInt = 13
     min_eval_words: PositiveInt = 8  # an eval text of no words is no evidence of anything
@@ -168,8 +167,8 @@ def eval_index(config: DecontaminateConfig) -> tuple[np.ndarray, np.ndarray, lis
     return h[order], own[order], labels, tuple(sorted(lengths))
 
 
+@register_step(DecontaminateConfig)
 class Decontaminate(Step):
-    name = "decontaminate"
     config: DecontaminateConfig
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 import xxhash
 
-from curation.steps.base import DropListStep, ShardContext, StepConfig, write_drops
+from curation.steps.base import DropListStep, ShardContext, StepConfig, register_step, write_drops
 from core.storage import atomic_write_parquet
 from curation.text import dedup_key
 
 
-class ExactDedupConfig(StepConfig):
-    step: Literal["exact_dedup"] = "exact_dedup"
+class ExactDedupConfig(StepConfig, step="exact_dedup"):
     lowercase: bool = False
 
 
@@ -63,8 +61,8 @@ def reduce_keep_first(keys: list[str], work_dir: Path, partitions: int, reason: 
     return {"duplicates": duplicates}
 
 
+@register_step(ExactDedupConfig)
 class ExactDedup(DropListStep):
-    name = "exact_dedup"
     version = "2"  # 2: duplicate_of is the keeper's source (file:line), which names one document; ids may repeat
     config: ExactDedupConfig
 

@@ -24,11 +24,10 @@ import orjson
 import polars as pl
 from pydantic import Field
 
-from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.steps.base import Step, StepConfig, register_step, split_by_reason
 
 
-class ExtractConfig(StepConfig):
-    step: Literal["extract"] = "extract"
+class ExtractConfig(StepConfig, step="extract"):
     extractor: Literal["trafilatura", "resiliparse"] = Field(
         "trafilatura",
         description="trafilatura (higher F1) or resiliparse (faster); see benchmarks/extraction_quality.py")
@@ -73,10 +72,10 @@ def extract_html(html: str, cfg: ExtractConfig | None = None, url: str | None = 
     return text.strip(), (title.strip() or None) if title else None
 
 
+@register_step(ExtractConfig)
 class Extract(Step):
     """Replaces ``text`` (HTML) with the extracted main text and adds ``title`` to ``metadata``."""
 
-    name = "extract"
     config: ExtractConfig
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -8,18 +8,16 @@ divides by all tokens, punctuation included, as the authors' word tokenizer does
 
 from __future__ import annotations
 
-from typing import Literal
 
 import polars as pl
 
 from core.config_types import Fraction, LanguageCode, NonNegativeFloat, WordCount
 from curation.rule_text import content_lines, duplicate_stats, sentence_terminals, word_stats
-from curation.steps.base import StepConfig
+from curation.steps.base import StepConfig, register_step
 from curation.steps.heuristic import HeuristicFilter
 
 
-class FineWebQualityConfig(StepConfig):
-    step: Literal["fineweb_quality"] = "fineweb_quality"
+class FineWebQualityConfig(StepConfig, step="fineweb_quality"):
     line_punct_thr: Fraction = 0.12
     line_punct_exclude_zero: bool = False
     short_line_thr: Fraction = 0.67
@@ -29,6 +27,7 @@ class FineWebQualityConfig(StepConfig):
     languages: tuple[LanguageCode, ...] | None = None  # None: every language written with spaces
 
 
+@register_step(FineWebQualityConfig)
 class FineWebQualityFilter(HeuristicFilter):
     """Drops list-like pages: few lines end in punctuation, most lines are short, lines repeat, many newlines.
 
@@ -36,7 +35,6 @@ class FineWebQualityFilter(HeuristicFilter):
     repeated lines / characters (newlines excluded) > 0.01; newlines per token > 0.3.
     """
 
-    name = "fineweb_quality"
     version = "2"
     config: FineWebQualityConfig
 

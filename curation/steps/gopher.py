@@ -7,8 +7,6 @@ Thresholds are the paper's (and datatrove's defaults). What the rules count (lin
 
 from __future__ import annotations
 
-from typing import Literal
-
 import polars as pl
 
 from pydantic import field_validator, model_validator
@@ -16,15 +14,14 @@ from pydantic import field_validator, model_validator
 from core.config_types import Fraction, LanguageCode, NonNegativeFloat, PositiveInt, WordCount, check_min_max
 from curation.rule_text import (content_lines, duplicate_stats, duplicated_ngram_chars, paragraphs_of,
                                 top_ngram_chars, word_stats, words_of)
-from curation.steps.base import StepConfig
+from curation.steps.base import StepConfig, register_step
 from curation.steps.heuristic import HeuristicFilter
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 BULLETS = ("•", "-")  # datatrove 0.10.1's bullets; markdown "*" lists (LIMA answers) are prose
 
 
-class GopherQualityConfig(StepConfig):
-    step: Literal["gopher_quality"] = "gopher_quality"
+class GopherQualityConfig(StepConfig, step="gopher_quality"):
     min_doc_words: WordCount | None = 50
     max_doc_words: WordCount | None = 100_000
     min_avg_word_length: NonNegativeFloat | None = 3
@@ -62,6 +59,7 @@ class GopherQualityConfig(StepConfig):
         return self
 
 
+@register_step(GopherQualityConfig)
 class GopherQualityFilter(HeuristicFilter):
     """Drops documents whose word statistics look unlike prose (Gopher, appendix A.1.1).
 
@@ -70,7 +68,6 @@ class GopherQualityFilter(HeuristicFilter):
     (whitespace-separated) holding a letter; fewer than 2 distinct stop words (case-insensitive).
     """
 
-    name = "gopher_quality"
     version = "2"
     config: GopherQualityConfig
 
@@ -121,8 +118,7 @@ def gopher_quality_reason(c: GopherQualityConfig, n_words: int, word_chars: int,
     return None
 
 
-class GopherRepetitionConfig(StepConfig):
-    step: Literal["gopher_repetition"] = "gopher_repetition"
+class GopherRepetitionConfig(StepConfig, step="gopher_repetition"):
     dup_line_frac: Fraction | None = 0.3
     dup_para_frac: Fraction | None = 0.3
     dup_line_char_frac: Fraction | None = 0.2
@@ -133,6 +129,7 @@ class GopherRepetitionConfig(StepConfig):
     languages: tuple[LanguageCode, ...] | None = None  # None: every language written with spaces
 
 
+@register_step(GopherRepetitionConfig)
 class GopherRepetitionFilter(HeuristicFilter):
     """Drops documents dominated by repeated lines, paragraphs or word n-grams (Gopher, table A1).
 
@@ -140,7 +137,6 @@ class GopherRepetitionFilter(HeuristicFilter):
     its (non-blank) lines and paragraphs.
     """
 
-    name = "gopher_repetition"
     version = "2"
     config: GopherRepetitionConfig
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
 
 import polars as pl
 
@@ -10,19 +9,18 @@ from curation.classifiers.fasttext_models import lid176_path, load_fasttext
 from pydantic import Field
 
 from core.config_types import Fraction, LanguageCode
-from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.steps.base import Step, StepConfig, register_step, split_by_reason
 
 
-class LanguageIdConfig(StepConfig):
-    step: Literal["langid"] = "langid"
+class LanguageIdConfig(StepConfig, step="langid"):
     languages: tuple[LanguageCode, ...] = Field(("en",), min_length=1, description="lid.176 labels to keep")
     min_score: Fraction = 0.65
 
 
+@register_step(LanguageIdConfig)
 class LanguageId(Step):
     """Adds ``lang`` and ``lang_score`` to every document, then keeps the configured languages."""
 
-    name = "langid"
     config: LanguageIdConfig
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

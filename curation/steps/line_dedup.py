@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 import polars as pl
@@ -22,12 +22,11 @@ import xxhash
 from pydantic import Field
 
 from core.config_types import WordCount
-from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
+from curation.steps.base import GlobalStep, ShardContext, StepConfig, register_step, split_by_reason
 from core.storage import atomic_save_npy, atomic_write_parquet
 
 
-class LineDedupConfig(StepConfig):
-    step: Literal["line_dedup"] = "line_dedup"
+class LineDedupConfig(StepConfig, step="line_dedup"):
     min_docs: Annotated[int, Field(ge=2)] = 3  # a line in one document only is not boilerplate
     min_line_chars: WordCount = 10
 
@@ -42,8 +41,8 @@ def _line_hash(line: str) -> int:
     return h - (1 << 64) if h >= 1 << 63 else h
 
 
+@register_step(LineDedupConfig)
 class LineDedup(GlobalStep):
-    name = "line_dedup"
     config: LineDedupConfig
 
     def _candidates(self, text: str) -> list[tuple[str, int | None]]:

@@ -10,11 +10,10 @@ import email
 import email.policy
 import html
 import re
-from typing import Literal
 
 import polars as pl
 
-from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.steps.base import Step, StepConfig, register_step, split_by_reason
 
 TAG_RE = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 
@@ -41,14 +40,14 @@ def message_body(raw: str) -> tuple[str, str]:
     return str(msg.get("Subject", "") or ""), body
 
 
-class MailBodyConfig(StepConfig):
-    step: Literal["mail_body"] = "mail_body"
+class MailBodyConfig(StepConfig, step="mail_body"):
+    """No settings: the body is the first text/plain part, else the text of the first text/html part."""
 
 
+@register_step(MailBodyConfig)
 class MailBody(Step):
     """Replaces ``text`` with the message body and adds ``mail_subject``; messages with no text part are dropped."""
 
-    name = "mail_body"
     config: MailBodyConfig
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -25,12 +25,11 @@ from pydantic import model_validator
 from core.config_types import Fraction, PositiveInt, Seed
 from curation.dedup.clusters import connected_components, keepers
 from curation.dedup.signatures import SIGNATURE_VERSION, band_hashes, is_empty, minhash_signatures, shingle_sets
-from curation.steps.base import DropListStep, ShardContext, StepConfig, write_drops
+from curation.steps.base import DropListStep, ShardContext, StepConfig, register_step, write_drops
 from core.storage import atomic_save_npy, atomic_write_parquet
 
 
-class MinHashConfig(StepConfig):
-    step: Literal["minhash"] = "minhash"
+class MinHashConfig(StepConfig, step="minhash"):
     ngram: PositiveInt = 5
     num_perm: PositiveInt = 112
     bands: PositiveInt = 14
@@ -70,8 +69,8 @@ def datasketch_signatures(texts: list[str], num_perm: int, ngram: int, seed: int
     return out
 
 
+@register_step(MinHashConfig)
 class MinHashDedup(DropListStep):
-    name = "minhash"
     version = f"{SIGNATURE_VERSION}.k2"  # .k2: duplicate_of is the keeper's source (file:line), not its id
     config: MinHashConfig
 

@@ -48,7 +48,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_v
 
 from core.config_types import PositiveInt, Seed
 from core.documents import mark_removed
-from curation.steps.base import GlobalStep, ShardContext, StepConfig
+from curation.steps.base import GlobalStep, ShardContext, StepConfig, register_step
 from core.storage import atomic_write_json, atomic_write_parquet
 from curation.tokenize import check_tokenizer
 
@@ -76,10 +76,9 @@ def _check_unit(name: str) -> str:
     return check_tokenizer(name, also=("words",))
 
 
-class MixConfig(StepConfig):
+class MixConfig(StepConfig, step="mix"):
     model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="strings")  # T = inf -> "Infinity"
 
-    step: Literal["mix"] = "mix"
     by: str = Field(..., min_length=1, description="group: metadata field (dotted), url_domain, label, language")
     budget: str = Field(..., description="documents (5000, 5k) or tokens ('2M tokens')")
     target: Literal["natural", "uniform"] | dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = "natural"
@@ -218,8 +217,8 @@ def seeded_uniform(sources: list[str], seed: int) -> np.ndarray:
     return np.array([xxhash.xxh64_intdigest(s.encode(), seed=seed) / 2**64 for s in sources], dtype=np.float64)
 
 
+@register_step(MixConfig)
 class Mix(GlobalStep):
-    name = "mix"
     config: MixConfig
 
     def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:

@@ -7,20 +7,19 @@ from typing import Literal
 import polars as pl
 
 from core.config_types import WordCount
-from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.steps.base import Step, StepConfig, register_step, split_by_reason
 
 
-class NormalizeConfig(StepConfig):
-    step: Literal["normalize"] = "normalize"
+class NormalizeConfig(StepConfig, step="normalize"):
     unicode_form: Literal["NFC", "NFKC", "NFD", "NFKD"] = "NFC"
     collapse_spaces: bool = True
     max_blank_lines: WordCount = 1  # blank lines kept in a row, >= 0
 
 
+@register_step(NormalizeConfig)
 class Normalize(Step):
     """Canonical text so that hashing, n-grams and line rules see the same bytes for the same content."""
 
-    name = "normalize"
     config: NormalizeConfig
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -23,7 +23,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.steps.base import Step, StepConfig, register_step, split_by_reason
 
 EMAIL_RE = re.compile(
     r"\b[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
@@ -37,8 +37,7 @@ PHONE_RE = re.compile(r"(\s+)\(?(\d{3})\)?[-. ]*(\d{3})[-. ]?(\d{4})(?!\d)")
 KINDS = ("email", "ip", "phone")
 
 
-class PiiConfig(StepConfig):
-    step: Literal["pii"] = "pii"
+class PiiConfig(StepConfig, step="pii"):
     kinds: list[Literal["email", "ip", "phone"]] = Field(default_factory=lambda: list(KINDS),
                                                          description="what to redact")
     email_placeholder: str = "|||EMAIL_ADDRESS|||"
@@ -99,8 +98,8 @@ def _analyzer(cls):
     return _ANALYZER
 
 
+@register_step(PiiConfig)
 class PiiRedaction(Step):
-    name = "pii"
     config: PiiConfig
 
     def __init__(self, config: PiiConfig):

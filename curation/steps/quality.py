@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 import polars as pl
@@ -18,12 +18,11 @@ from pydantic import Field, model_validator
 from curation.classifiers.fasttext_models import load_fasttext
 from curation.classifiers.quality_model import positive_scores, prepare
 from core.config_types import Fraction
-from curation.steps.base import GlobalStep, ShardContext, StepConfig, split_by_reason
+from curation.steps.base import GlobalStep, ShardContext, StepConfig, register_step, split_by_reason
 from core.storage import atomic_save_npy, atomic_write_json
 
 
-class QualityConfig(StepConfig):
-    step: Literal["quality"] = "quality"
+class QualityConfig(StepConfig, step="quality"):
     model_path: str
     threshold: Fraction | None = 0.5  # P(high quality) below this is removed
     top_percentile: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None  # keep this % of the corpus
@@ -35,8 +34,8 @@ class QualityConfig(StepConfig):
         return self
 
 
+@register_step(QualityConfig)
 class QualityClassifier(GlobalStep):
-    name = "quality"
     config: QualityConfig
 
     def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:

@@ -6,22 +6,21 @@ report's totals match the shards it would write. The step removes nothing; put i
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import polars as pl
 from pydantic import AfterValidator, Field
 
-from curation.steps.base import Step, StepConfig, split_by_reason
+from curation.steps.base import Step, StepConfig, register_step, split_by_reason
 from curation.tokenize import DEFAULT_TOKENIZER, check_tokenizer, count_tokens, load_tokenizer
 
 
-class TokenizeConfig(StepConfig):
-    step: Literal["tokenize"] = "tokenize"
+class TokenizeConfig(StepConfig, step="tokenize"):
     tokenizer: Annotated[str, AfterValidator(check_tokenizer)] = Field(DEFAULT_TOKENIZER, description="'smollm2' (packaged) or a path to a tokenizers JSON file")
 
 
+@register_step(TokenizeConfig)
 class Tokenize(Step):
-    name = "tokenize"
     config: TokenizeConfig
 
     def run(self, batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

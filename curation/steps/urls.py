@@ -14,16 +14,16 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
-from curation.steps.base import DropListStep, ShardContext, Step, StepConfig, split_by_reason
+from curation.steps.base import DropListStep, ShardContext, Step, StepConfig, register_step, split_by_reason
 from curation.steps.exact_dedup import hash64, reduce_keep_first, write_hash_map
 from curation.urls import BlockList, dedup_url_key, url_from_metadata
 
 
-class UrlDedupConfig(StepConfig):
-    step: Literal["url_dedup"] = "url_dedup"
+class UrlDedupConfig(StepConfig, step="url_dedup"):
     url_field: str = Field("url", description="metadata key holding the URL (dotted for nested: metadata.url)")
 
 
+@register_step(UrlDedupConfig)
 class UrlDedup(DropListStep):
     """Second and later documents with the same normalised URL are removed as ``url_duplicate``.
 
@@ -31,7 +31,6 @@ class UrlDedup(DropListStep):
     Documents without a URL are never deduplicated here (they have nothing to compare).
     """
 
-    name = "url_dedup"
     config: UrlDedupConfig
 
     def map_shard(self, batches: Iterator[pl.DataFrame], ctx: ShardContext) -> dict:
@@ -47,8 +46,7 @@ class UrlDedup(DropListStep):
         return reduce_keep_first(keys, work_dir, partitions, "url_duplicate")
 
 
-class UrlFilterConfig(StepConfig):
-    step: Literal["url_filter"] = "url_filter"
+class UrlFilterConfig(StepConfig, step="url_filter"):
     domain_files: list[str] = Field(default_factory=list, description="files of blocked domains (subdomains too)")
     url_files: list[str] = Field(default_factory=list, description="files of blocked URLs (compared normalised)")
     substring_files: list[str] = Field(default_factory=list, description="files of blocked URL substrings")
@@ -69,10 +67,10 @@ class UrlFilterConfig(StepConfig):
         return self
 
 
+@register_step(UrlFilterConfig)
 class UrlFilter(Step):
     """Removes documents whose URL is on a block list: ``url_blocked_domain``, ``_url`` or ``_substring``."""
 
-    name = "url_filter"
     config: UrlFilterConfig
 
     def __init__(self, config: UrlFilterConfig):
