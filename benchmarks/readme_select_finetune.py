@@ -1,0 +1,70 @@
+"""README block and Markdown report of ``benchmarks/select_finetune.py`` (results/select_finetune.json).
+
+Standard library only (``benchmarks.readme_tables`` imports renderers in its fast test). Every verdict word is
+computed here from the paired interval stored in the JSON.
+"""
+
+from __future__ import annotations
+
+SETS = (("gsm8k_test", "GSM8K test"), ("alpaca_heldout", "Alpaca held-out"))
+
+
+def _delta(cell: dict) -> str:
+    v = cell.get("vs_random")
+    if not v or v.get("delta") is None:
+        return ""
+    if not v.get("ci"):
+        return f"{v['delta']:+.3f} (no interval)"
+    lo, hi = v["ci"]
+    mark = {"better": " **better**", "worse": " **worse**"}.get(v["verdict"], "")
+    return f"{v['delta']:+.3f} [{lo:+.3f}, {hi:+.3f}]{mark}"
+
+
+def table(result: dict) -> str:
+    """One row per (budget, strategy): items, GSM8K share, mean score per set and the paired delta vs random."""
+    head = "| budget | strategy | items | tokens | GSM8K share | " + " | ".join(
+        f"{label} | Δ vs random [95% CI]" for _, label in SETS) + " |"
+    lines = [head, "|---|---|---:|---:|---:|" + "---:|---|" * len(SETS),
+             "| - | no fine-tuning | 0 | 0 | - | " + " | ".join(f"{result['base'][k]:.3f} | " for k, _ in SETS) + "|"]
+    for r in result["summary"]:
+        cells = " | ".join(f"{r[k]['mean']:.3f} | {_delta(r[k])}" for k, _ in SETS)
+        lines.append(f"| {r['budget']} | {r['strategy']} | {r['items']:.0f} | {r['trained_tokens']:.0f} | "
+                     f"{r['gsm8k_share']:.2f} | {cells} |")
+    return "\n".join(lines)
+
+
+def verdicts(result: dict) -> dict[str, list[str]]:
+    """{"better": [...], "worse": [...], "within noise": [...]} as "strategy (budget, set)" strings."""
+    out: dict[str, list[str]] = {"better": [], "worse": [], "within noise": []}
+    for r in result["summary"]:
+        for key, label in SETS:
+            v = r[key].get("vs_random")
+            if v:
+                out[v["verdict"]].append(f"{r['strategy']} ({r['budget']}, {label})")
+    return out
+
+
+def reading(result: dict) -> str:
+    """The claims the intervals support, in words."""
+    spec, v = result["spec"], verdicts(result)
+    n = len(result["seeds"])
+    parts = [
+        f"LoRA rank {spec['rank']} on q/k/v/o of {result['model']}, {spec['epochs']} epoch, lr {spec['lr']:g}, "
+        f"batch {spec['batch_size']}, sequences <= {spec['max_tokens']} tokens; {n} seeds shared by every arm "
+        f"(paired). Pool: {result['pool']['size']} pairs ({result['pool']['gsm8k']} GSM8K train, the rest Alpaca); "
+        f"budgets: {result['budgets']['examples']['value']:.0f} examples"
+        + (f" or {result['budgets']['tokens']['value']:.0f} rendered tokens" if "tokens" in result["budgets"] else "")
+        + f"; held out: {result['eval_sizes']['gsm8k_test']} GSM8K test and "
+        f"{result['eval_sizes']['alpaca_heldout']} Alpaca items. Score: mean gold-answer log-probability per token "
+        "(nats, higher is better).",
+        "Supported by a paired 95% interval that excludes 0: "
+        + (("better than random: " + ", ".join(v["better"]) + "; ") if v["better"] else "no strategy beats random; ")
+        + (("worse than random: " + ", ".join(v["worse"]) + ".") if v["worse"] else "none is worse than random.")
+        + f" The other {len(v['within noise'])} comparisons are within noise.",
+    ]
+    return "\n\n".join(parts)
+
+
+def markdown(result: dict) -> str:
+    return (f"# Selection on an LLM: LoRA fine-tunes of {result['model']}\n\n{reading(result)}\n\n{table(result)}\n\n"
+            f"Command: `{result['command']}` ({result['seconds'] / 60:.0f} min).\n")
