@@ -7,8 +7,9 @@ appended to a JSONL, so a run stopped by ``--minutes`` (or killed) still holds a
 resumes where it stopped. The summary (``evals.icl_report.summarize_variants``) uses the queries every task
 finished, so every comparison is paired on the same queries and variants.
 
-    python benchmarks/demo_icl.py --minutes 20            # ~20 min of 2 CPU cores, k = 3
+    python benchmarks/demo_icl.py                         # stops after 20 min; k = 3, 300-item pools, <= 40 queries
     python benchmarks/demo_icl.py --summarize             # rebuild the JSON from the JSONL
+    python benchmarks/demo_icl.py --readme                # the README tables, from the JSON files
     python benchmarks/demo_icl.py --reanalyze-sweep       # paired tests + copy rates on the older k-sweep JSONL
 
 The older k-sweep (k = 0/1/4/8, one template and order; ``demo_icl.partial.jsonl``) was run by this script at
@@ -46,7 +47,7 @@ def summarize(partial: Path, out: Path, args) -> dict:
     from collections import Counter
 
     from evals.icl_report import summarize_variants
-    from evals.tasks import load_task
+    from evals.eval_sets import load_task
 
     records = _read_jsonl(partial)
     # the constant answer a model that learnt only the demo pool's label frequencies would give (gold index)
@@ -62,7 +63,7 @@ def summarize(partial: Path, out: Path, args) -> dict:
 
 def reanalyze_sweep(args) -> dict:
     from evals.icl_report import reanalyze_sweep as analyze
-    from evals.tasks import load_task
+    from evals.eval_sets import load_task
 
     rows = _read_jsonl(RESULTS / "demo_icl.partial.jsonl")
     tasks = {r["task"] for r in rows}
@@ -109,6 +110,16 @@ def readme_tables(variants: dict | None, sweep: dict | None) -> str:
                          f"{_pct(b.get('majority_pool', {}).get('accuracy'))} | {_pct(b['zero_shot']['mean'])} | "
                          f"{_pct(b.get('nearest_demo_label'))} | {cell('random')} | {cell('knn')} | {copy} | "
                          f"{_diff(kr)} {kr['verdict']} | {(_diff(kn) + ' ' + kn['verdict']) if kn else '-'} |")
+        lines += ["", "| task | demos | t interval over the 6 variants | plain | instructed | ascending | descending | "
+                  "shuffled | prediction = label of the demo next to the query | most frequent prediction |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for task, t in variants["tasks"].items():
+            for s, c in t["cells"].items():
+                sp, bt, bo = c["accuracy_spread"], c["accuracy_by_template"], c["accuracy_by_order"]
+                ci = f"[{_pct(sp['ci95'][0])}, {_pct(sp['ci95'][1])}]" if sp["ci95"] else "-"
+                lines.append(f"| {task} | {s} | {ci} | {_pct(bt.get('plain'))} | {_pct(bt.get('instructed'))} | "
+                             f"{_pct(bo.get('ascending'))} | {_pct(bo.get('descending'))} | {_pct(bo.get('shuffled'))} | "
+                             f"{_pct(c['copying']['adjacent'])} | {_pct(c['most_predicted']['share'])} |")
     if sweep:
         lines += ["", "| task | k | kNN | random | zero-shot | majority | 1-NN label | kNN copies nearest | kNN - random accuracy "
                   "(Holm p) | gold log-prob/token |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -138,7 +149,7 @@ def run(args, partial: Path) -> None:
     from core.embed import Embedder
     from core.models import load_smollm2
     from evals.icl import query_sample, run_query, task_embeddings
-    from evals.tasks import load_task
+    from evals.eval_sets import load_task
     from prompts.demos import SelfMatches
 
     import torch
@@ -180,9 +191,9 @@ def main() -> None:
     ap.add_argument("--strategies", nargs="+", default=["random", "knn"])
     ap.add_argument("--k", type=int, default=3, help="demos per prompt (>= 3 for three distinct orders)")
     ap.add_argument("--queries", type=int, default=40, help="queries per task (the run may stop earlier)")
-    ap.add_argument("--minutes", type=float, default=0, help="stop starting new queries after this long (0: none)")
+    ap.add_argument("--minutes", type=float, default=20, help="stop starting new queries after this long (0: none)")
     ap.add_argument("--boolq-passage-chars", type=int, default=400, help="truncate BoolQ passages (prompt length)")
-    ap.add_argument("--pool-size", type=int, default=0,
+    ap.add_argument("--pool-size", type=int, default=300,
                     help="demo pool: a seeded random subsample of this many train items per task (0: all)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--resamples", type=int, default=10_000, help="bootstrap and permutation resamples")
