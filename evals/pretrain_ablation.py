@@ -149,31 +149,61 @@ def run_one(data: Prepared, cfg: AblationConfig, arm: str, seed: int) -> dict:
 
 
 def run(cfg: AblationConfig, work: Path, log=print) -> dict:
-    """Prepares once, then trains every (seed, arm), seed-major so finished seeds are paired; each finished run
-    is appended to ``work/runs.jsonl`` and reused by a rerun with the same config. Returns the summary."""
+    """Prepares, then trains every (seed, arm) not yet in ``work/runs.jsonl`` with this config, seed-major so
+    finished seeds are paired, and returns the summary. Several processes may share ``work``: each run is
+    claimed with a lock (``core.storage.run_lock``; released if its process dies) and appended when done."""
+    from core.storage import RunLocked, run_lock
+
     work.mkdir(parents=True, exist_ok=True)
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    data = prepare(cfg, work)
+    wall0, cpu0 = time.time(), time.process_time()
+    with run_lock(work / "prepare", wait=True):  # one process curates at a time; the others reuse its steps
+        data = prepare(cfg, work)
+        earlier = json.loads((work / "prepared.json").read_text()) if (work / "prepared.json").exists() else {}
+        cpu = time.process_time() - cpu0 + earlier.get("prepare_cpu_s", 0.0)  # every process's preparation
+        data.stats |= {"started": min(wall0, earlier.get("started", wall0)), "prepare_cpu_s": round(cpu, 1),
+                       "processes": earlier.get("processes", 0) + 1}
+        (work / "prepared.json").write_text(json.dumps(data.stats, indent=1) + "\n")
     log(f"prepared in {data.stats['prepare_s']} s: {json.dumps(data.stats['train_tokens'])}")
     key = json.dumps(asdict(cfg), sort_keys=True)
-    done_path = work / "runs.jsonl"
-    done = {}
-    if done_path.exists():
-        for line in done_path.read_text().splitlines():
+    for seed in cfg.seeds:
+        for arm in ARMS:
+            if (arm, seed) in finished(work, key):
+                continue
+            try:
+                with run_lock(work / "claims" / f"{arm}-seed{seed}"):
+                    if (arm, seed) in finished(work, key):
+                        continue
+                    t0, c0 = time.time(), time.process_time()
+                    r = run_one(data, cfg, arm, seed) | {"key": key, "started": t0, "finished": time.time(),
+                                                        "cpu_s": time.process_time() - c0}
+                    with (work / "runs.jsonl").open("a") as f:
+                        f.write(json.dumps(r) + "\n")
+            except RunLocked:
+                continue
+            log(f"{arm} seed {seed}: {json.dumps(r['budgets'])} ({r['train_s']:.0f} s train, {r['eval_s']:.0f} s eval)")
+    return summary_of(cfg, work)
+
+
+def finished(work: Path, key: str) -> dict:
+    """{(arm, seed): run} for the runs in ``work/runs.jsonl`` made with this config (``key``)."""
+    path, done = work / "runs.jsonl", {}
+    if path.exists():
+        for line in path.read_text().splitlines():
             r = json.loads(line)
             if r.get("key") == key:
                 done[(r["arm"], r["seed"])] = r
-    for seed in cfg.seeds:
-        for arm in ARMS:
-            if (arm, seed) in done:
-                continue
-            r = run_one(data, cfg, arm, seed) | {"key": key}
-            done[(arm, seed)] = r
-            with done_path.open("a") as f:
-                f.write(json.dumps(r) + "\n")
-            log(f"{arm} seed {seed}: {json.dumps(r['budgets'])} ({r['train_s']:.0f} s train, {r['eval_s']:.0f} s eval)")
+    return done
+
+
+def summary_of(cfg: AblationConfig, work: Path) -> dict:
+    """The summary of the finished runs in ``work`` (no training): total wall is from the first prepare to the
+    last finished run, total CPU the prepare's plus every run's (training, evaluation, baselines)."""
+    stats = json.loads((work / "prepared.json").read_text())
+    done = finished(work, json.dumps(asdict(cfg), sort_keys=True))
     runs = [done[(a, s)] for s in cfg.seeds for a in ARMS if (a, s) in done]
-    return summarize(cfg, data.stats, runs, time.perf_counter() - wall0, time.process_time() - cpu0)
+    wall = max((r["finished"] for r in runs), default=stats["started"]) - stats["started"]
+    cpu = stats.get("prepare_cpu_s", 0.0) + sum(r["cpu_s"] for r in runs)
+    return summarize(cfg, stats, runs, wall, cpu)
 
 
 def summarize(cfg: AblationConfig, stats: dict, runs: list[dict], wall_s: float, cpu_s: float) -> dict:

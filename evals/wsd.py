@@ -120,7 +120,7 @@ def train_wsd(blocks: np.ndarray, cfg: ModelConfig, budgets: list[int], vocab_si
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         timing["train_s"] += time.perf_counter() - t0
         timing["train_cpu_s"] += time.process_time() - c0
         timing["steps"] += stop - start

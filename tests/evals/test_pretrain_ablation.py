@@ -103,3 +103,30 @@ def test_cluster_holdout_has_no_near_duplicate_in_training():
     bands = band_hashes(sig, 14, 8)
     train_buckets = {(b, int(h)) for i in np.flatnonzero(ok & ~held) for b, h in enumerate(bands[i])}
     assert not any((b, int(h)) in train_buckets for i in np.flatnonzero(ok & held) for b, h in enumerate(bands[i]))
+
+
+def test_summary_pairs_seeds_and_reads_lower_bits_per_byte_as_better():
+    from evals.pretrain_ablation import AblationConfig, summarize
+
+    cfg = AblationConfig(budgets=[4096], seeds=[0, 1, 2])
+    sets = ("wikitext", "heldout", "heldout_kept", "heldout_removed")
+    runs = []
+    for seed in cfg.seeds:
+        for arm, shift in (("extracted", 0.0), ("curated", -0.1), ("random", 0.0)):
+            bpb = {e: 2.0 + 0.3 * seed + shift + (0.05 if arm == "random" and seed == 1 else 0.0) for e in sets}
+            runs.append({"arm": arm, "seed": seed, "budgets": {"4096": bpb},
+                         "baselines_bpb": {"unigram": {e: 4.0 for e in sets}, "bigram": {e: 3.0 for e in sets}},
+                         "epochs_at_largest_budget": 1.0, **{k: 1.0 for k in (
+                             "train_s", "train_cpu_s", "eval_s", "eval_cpu_s", "branch_s", "tokens_per_s",
+                             "tokens_per_cpu_s", "tokens_trained", "final_train_loss", "documents",
+                             "train_tokens_available")}})
+    res = summarize(cfg, {}, runs, 1.0, 1.0)
+    c = res["results"]["4096"]["wikitext"]["contrasts"]
+    # the seed effect (0.3 per seed) cancels in the pairs: curated is 0.1 lower on every seed, an exact interval
+    assert c["curated-extracted"]["delta_bpb"] == pytest.approx(-0.1)
+    assert c["curated-extracted"]["ci95"] == pytest.approx([-0.1, -0.1])
+    assert c["curated-extracted"]["verdict"] == "better" and c["curated-extracted"]["seeds_curated_lower"] == 3
+    assert res["family_size"] == 4  # 2 contrasts x 2 primary sets x 1 budget
+    # random is 0.05 higher on seed 1 only: the mean difference is (-0.1 - 0.15 - 0.1) / 3
+    assert c["curated-random"]["delta_bpb"] == pytest.approx(-0.35 / 3)
+    assert res["results"]["4096"]["heldout_kept"]["contrasts"]["curated-random"]["verdict"] is None  # not primary
