@@ -60,9 +60,21 @@ def reading(result: dict) -> str:
         "Supported by a paired 95% interval that excludes 0: "
         + (("better than random: " + ", ".join(v["better"]) + "; ") if v["better"] else "no strategy beats random; ")
         + (("worse than random: " + ", ".join(v["worse"]) + ".") if v["worse"] else "none is worse than random.")
-        + f" The other {len(v['within noise'])} comparisons are within noise.",
+        + f" The other {len(v['within noise'])} comparisons are within noise"
+        + (f" (median paired interval half-width {_median_half_width(result):.3f} nats/token: smaller effects go "
+           "undetected)." if _median_half_width(result) is not None else "."),
+        "The evaluation items are the same for every arm, so these intervals cover the variation between training "
+        "seeds (adapter initialisation, data order, and the subset for seeded strategies), not the sampling of the "
+        f"{result['eval_sizes']['gsm8k_test'] + result['eval_sizes']['alpaca_heldout']} test items; longest-k picks "
+        "the same subset for every seed. No correction for the number of comparisons.",
     ]
     return "\n\n".join(parts)
+
+
+def _median_half_width(result: dict) -> float | None:
+    widths = sorted((r[k]["vs_random"]["ci"][1] - r[k]["vs_random"]["ci"][0]) / 2 for r in result["summary"]
+                    for k, _ in SETS if r[k].get("vs_random") and r[k]["vs_random"].get("ci"))
+    return widths[len(widths) // 2] if widths else None
 
 
 def markdown(result: dict) -> str:
