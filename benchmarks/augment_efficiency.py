@@ -83,7 +83,7 @@ def main() -> None:
     from core.embed import Embedder
     from evals.data_efficiency import combine, fit_and_score, task_pool, versus
     from core.statistics import majority_baseline
-    from evals.tasks import load_task
+    from evals.eval_sets import load_task
 
     embedder = Embedder(show_progress=False)
     synonyms = load_wordnet()

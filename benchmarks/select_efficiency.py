@@ -94,8 +94,8 @@ def main() -> None:
 
     from core.embed import Embedder
     from selection import SelectParams
-    from evals.data_efficiency import combine, run_cell, task_pool, versus
-    from evals.tasks import load_task
+    from evals.data_efficiency import combine, score_selection, task_pool, versus
+    from evals.eval_sets import load_task
 
     embedder = Embedder(show_progress=False)
     needs_quality = any(s.split("+")[0] == "quality" for s in args.strategies)
@@ -118,8 +118,8 @@ def main() -> None:
             cell_params = replace(params, balance_by="label", max_per_group=1 / len(task.labels)) if balanced else params
             for budget in args.budgets:
                 for seed in args.seeds:
-                    cell = run_cell(task, pool, target, labels, x_pool, x_test, y_test, base, budget, seed, cache,
-                                    cell_params)
+                    cell = score_selection(task, pool, target, labels, x_pool, x_test, y_test, base, budget, seed,
+                                           cache, cell_params)
                     cells.append(cell | {"strategy": strategy})
             timings[f"{name}/{strategy}"] = round(time.perf_counter() - t0, 2)
             accs = {b: np.mean([c["accuracy"] for c in cells if c["task"] == name and c["strategy"] == strategy

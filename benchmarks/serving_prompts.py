@@ -85,7 +85,7 @@ def main() -> None:
     from evals.backends import load_backend
     from evals.prompt_sets import SETS, build, quality
     from evals.report import environment
-    from evals.serving_bench import run_cell
+    from evals.serving_bench import measure_serving
 
     model, tok = load_smollm2(args.device)
     embed = Embedder(show_progress=False).embed
@@ -119,8 +119,8 @@ def main() -> None:
             started = time.perf_counter() - t0
             for task in args.tasks:
                 for name in SETS:
-                    cell = run_cell(engine, prompt_sets[task][name].prompts, max_tokens=args.max_tokens,
-                                    concurrency=args.concurrency, warmups=2)
+                    cell = measure_serving(engine, prompt_sets[task][name].prompts, max_tokens=args.max_tokens,
+                                           concurrency=args.concurrency, warmups=2)
                     cells.append({"backend": backend, "task": task, "set": name, "engine_start_s": started, **cell})
                     print(f"{backend:12s} {task:8s} {name:10s} prompt {cell['mean_prompt_tokens']:6.0f} tok  "
                           f"TTFT p50 {cell['ttft_s']['p50']:.3f} s  E2E p50 {cell['e2e_s']['p50']:.3f} s  "

@@ -12,7 +12,7 @@ import numpy as np
 
 from selection import Pool, SelectParams, select
 from core.statistics import majority_baseline, mean_ci, paired_difference, verdict
-from evals.tasks import Task
+from evals.eval_sets import Task
 
 
 def task_pool(task: Task, size: int, target_size: int, seed: int = 0) -> tuple[Pool, Pool, np.ndarray]:
@@ -37,8 +37,11 @@ def fit_and_score(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, 
     return float((clf.predict(x_test) == y_test).mean())
 
 
-def run_cell(task: Task, pool: Pool, target: Pool, labels: np.ndarray, pool_emb: np.ndarray, test_emb: np.ndarray,
-             y_test: np.ndarray, strategy: str, budget: int, seed: int, cache: dict, params: SelectParams) -> dict:
+def score_selection(task: Task, pool: Pool, target: Pool, labels: np.ndarray, pool_emb: np.ndarray,
+                    test_emb: np.ndarray, y_test: np.ndarray, strategy: str, budget: int, seed: int, cache: dict,
+                    params: SelectParams) -> dict:
+    """One cell of the selection benchmark: select ``budget`` items by ``strategy`` (seeded), fit the classifier on
+    their embeddings and labels, and return its test accuracy with the majority baseline and the time taken."""
     start = time.perf_counter()
     sel = select(pool, budget, strategy, target=target, seed=seed, params=params, cache=cache)
     idx = np.array(sel.indices)

@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 from core.lm_scoring import score_continuations
-from evals.tasks import Task
-from prompts.demos import SelfMatches, select_demos
+from evals.eval_sets import Task
+from prompts.demos import SelfMatches, pick_demos
 from prompts.templates import Template, render, template_variants
 
 
@@ -79,7 +79,7 @@ def _score(model, tokenizer, prompt: str, ex) -> tuple[int, float]:
 
 def run_query(task: Task, qi: int, k: int, strategies: tuple[str, ...], model, tokenizer, pool_emb: np.ndarray,
               test_emb: np.ndarray, itself: SelfMatches, orders: tuple[str, ...] = ORDERS, seed: int = 0) -> dict:
-    """One query, every variant: zero-shot per template, then per strategy one demo set (``select_demos``, least
+    """One query, every variant: zero-shot per template, then per strategy one demo set (``pick_demos``, least
     similar first) rendered in each template and each order of ``orders``.
 
     Returns a JSON-ready record: ``gold``; ``gold_label`` and ``nearest_label`` (the label of the most similar pool
@@ -90,7 +90,7 @@ def run_query(task: Task, qi: int, k: int, strategies: tuple[str, ...], model, t
     ex = task.test[qi]
     exclude = itself.matches(None, ex.input)
     templates = icl_templates(task)
-    nearest = select_demos(test_emb[qi], pool_emb, 1, "knn", exclude=exclude)
+    nearest = pick_demos(test_emb[qi], pool_emb, 1, "knn", exclude=exclude)
     rec = {"task": task.name, "query": qi, "id": ex.id, "gold": ex.gold, "n_choices": len(ex.choices), "k": k,
            "gold_label": answer_label(task, ex),
            "nearest_label": answer_label(task, task.pool[nearest[0].index]) if nearest else None,
@@ -100,7 +100,7 @@ def run_query(task: Task, qi: int, k: int, strategies: tuple[str, ...], model, t
         rec["zero_shot"][name] = {"pred": pred, "gold_lp": gold_lp}
     labels = [task.label_of(e) for e in task.pool] if "balanced" in strategies else None
     for strategy in strategies:
-        picks = select_demos(test_emb[qi], pool_emb, k, strategy, seed=seed * 100_003 + qi, labels=labels,
+        picks = pick_demos(test_emb[qi], pool_emb, k, strategy, seed=seed * 100_003 + qi, labels=labels,
                              exclude=exclude)
         demos = [task.pool[p.index] for p in picks]
         cell = {"demos": [d.id for d in demos], "demo_labels": [answer_label(task, d) for d in demos],

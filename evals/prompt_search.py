@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from core.config_types import Fraction, PositiveInt, Seed, WordCount
 
 from core.statistics import majority_baseline, paired_difference, percentile_ci, proportion_ci, verdict
-from evals.tasks import TASKS, Task, load_task
+from evals.eval_sets import TASKS, Task, load_task
 from prompts.prompt_search import PromptCandidate, choose, pareto_front, propose_candidates
 from prompts.templates import render
 

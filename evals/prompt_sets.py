@@ -69,7 +69,7 @@ def gsm8k_train_demos() -> list[tuple[str, str]]:
 
 def cloze_items(task_name: str, n: int, shots: int = 5):
     """Fixed demos (seed 0) and ``n`` sampled test queries; also the task, for its pool."""
-    from evals.tasks import load_task
+    from evals.eval_sets import load_task
 
     task = load_task(task_name, max_passage_chars=400)
     rng = np.random.default_rng(0)
@@ -81,7 +81,7 @@ def cloze_items(task_name: str, n: int, shots: int = 5):
 
 def build(task: str, n: int, model, tokenizer, embed, rate: float = 0.33) -> dict[str, PromptSet]:
     from prompts.compress import compress
-    from prompts.demos import SelfMatches, select_demos
+    from prompts.demos import SelfMatches, pick_demos
 
     k = SHOTS[task]
     if task == "gsm8k":
@@ -95,7 +95,7 @@ def build(task: str, n: int, model, tokenizer, embed, rate: float = 0.33) -> dic
         query_keys = [q.text for q in queries]
     pool_emb, query_emb = embed(pool_keys), embed(query_keys)
     itself = SelfMatches([str(i) for i in range(len(pool_keys))], pool_keys)  # a query is never its own demo
-    selected = [[pool_texts[p.index] for p in select_demos(query_emb[i], pool_emb, k, "knn",
+    selected = [[pool_texts[p.index] for p in pick_demos(query_emb[i], pool_emb, k, "knn",
                                                             exclude=itself.matches(None, query_keys[i]))]
                 for i in range(len(queries))]
     squeezed = compress({"context": context}, rate=rate, model=model, tokenizer=tokenizer, embed=embed)

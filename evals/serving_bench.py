@@ -51,8 +51,8 @@ def goodput(gens, wall_s: float, slo: dict[str, float]) -> dict:
     return {"slo": slo, "requests_within_slo": int(ok), "goodput": ok / wall_s}
 
 
-def run_cell(backend, prompts: list[str], max_tokens: int = 32, concurrency: int = 1, warmups: int = 1,
-             slo: dict[str, float] | None = None, warmup_prompts: list[str] = ()) -> dict:
+def measure_serving(backend, prompts: list[str], max_tokens: int = 32, concurrency: int = 1, warmups: int = 1,
+                    slo: dict[str, float] | None = None, warmup_prompts: list[str] = ()) -> dict:
     """Prompts go out in bursts of ``concurrency``; returns the metric summary (raw rows under ``requests_rows``).
 
     slo: limits on ttft_s / tpot_s / e2e_s in seconds; with it, the cell also reports goodput.

@@ -55,7 +55,8 @@ def demos_options(p: argparse.ArgumentParser) -> None:
     from flows.select import select_demos
 
     p.set_defaults(options=add_options(p, select_demos, help=DEMOS_HELP, spelling=SPELLING | {
-        "pool": {"metavar": "TRAIN"}, "queries": {"metavar": "TEST"}, "out": {"metavar": "DEMOS.jsonl", "required": True}}))
+        "pool": {"metavar": "TRAIN"}, "queries": {"metavar": "TEST"},
+        "out": {"metavar": "DEMOS.jsonl", "required": True}}))
 
 
 SPELLING = {"pool": {"positional": True, "metavar": "POOL"}, "budget": {"metavar": "BUDGET"},

@@ -47,10 +47,10 @@ def train_task(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str) 
 def serve_task(checkpoint: str, prompts: list[str], max_tokens: int, backend: str, concurrency: int,
                slo: dict | None = None) -> dict:
     from evals.backends import load_backend
-    from evals.serving_bench import report_metrics, run_cell
+    from evals.serving_bench import measure_serving, report_metrics
 
     with load_backend(backend, checkpoint) as engine:
-        cell = run_cell(engine, prompts, max_tokens=max_tokens, concurrency=concurrency, slo=slo)
+        cell = measure_serving(engine, prompts, max_tokens=max_tokens, concurrency=concurrency, slo=slo)
     return {"metrics": report_metrics(cell), "backend": backend,
             "latencies": {k: [row[k] for row in cell["requests_rows"]] for k in ("ttft_s", "e2e_s")}}
 

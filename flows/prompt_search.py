@@ -11,7 +11,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 
 from core.config_types import Fraction, PositiveInt, Seed, WordCount
 from evals.prompt_search import SearchConfig, SmolLM2Scorer, render_markdown, search, write_report
-from evals.tasks import TASKS
+from evals.eval_sets import TASKS
 
 
 @task(name="prompt-search", cache_policy=NO_CACHE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.pool import Pool
-from prompts.demos import SelfMatches, select_demos
+from prompts.demos import SelfMatches, pick_demos
 from prompts.templates import Template, render, render_chat
 
 
@@ -45,7 +45,7 @@ def demos_for_queries(pool: Pool, queries: Pool, k: int, strategy: str = "knn", 
     rows = []
     for qi in range(len(queries)):
         itself = self_matches.matches(queries.ids[qi], query_fields[qi]["input"])
-        picks = select_demos(query_emb[qi], pool_emb, k, strategy, seed=seed * 100_003 + qi, lam=lam,
+        picks = pick_demos(query_emb[qi], pool_emb, k, strategy, seed=seed * 100_003 + qi, lam=lam,
                              labels=labels if strategy == "balanced" else None, exclude=itself)
         demos = [pool_fields[p.index] for p in picks]
         query = {"input": query_fields[qi]["input"], "output": ""}

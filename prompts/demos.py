@@ -5,7 +5,7 @@ position small models attend to most (Liu et al., KATE; Zhao et al., recency bia
 
 A query is never its own demonstration: when the pool holds the query (same id, or the same text under another
 id, as when a test set is also in the training pool; lm-eval#4145), its gold answer would sit in its own prompt.
-``SelfMatches`` finds those pool rows and ``select_demos(..., exclude=...)`` leaves them out in every strategy.
+``SelfMatches`` finds those pool rows and ``pick_demos(..., exclude=...)`` leaves them out in every strategy.
 """
 
 from __future__ import annotations
@@ -58,9 +58,9 @@ class SelfMatches:
         return sorted(rows)
 
 
-def select_demos(query: np.ndarray, pool: np.ndarray, k: int, strategy: str = "knn", seed: int = 0,
-                 lam: float = 0.5, labels: list | None = None,
-                 exclude: int | Iterable[int] | None = None) -> list[DemoPick]:
+def pick_demos(query: np.ndarray, pool: np.ndarray, k: int, strategy: str = "knn", seed: int = 0,
+               lam: float = 0.5, labels: list | None = None,
+               exclude: int | Iterable[int] | None = None) -> list[DemoPick]:
     """``k`` demos for one query embedding (fewer when the pool, less ``exclude``, is smaller).
 
     ``exclude``: pool rows never picked, in every strategy: pass ``SelfMatches(...).matches(query_id, query_text)``

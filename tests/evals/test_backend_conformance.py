@@ -16,7 +16,7 @@ import pytest
 from core.lm_scoring import ContinuationScore
 from evals.backends import load_backend
 from evals.backends.protocol import Generation, ServingBackend, failed
-from evals.serving_bench import run_cell
+from evals.serving_bench import measure_serving
 
 PROMPTS = [f"Request number {i}: tell me about the weather in city {i}." for i in range(3)]
 MAX_MODEL_LEN = 512  # the tiny model's max_position_embeddings: vLLM's max_model_len, transformers' limit
@@ -63,7 +63,7 @@ def assert_conforms(backend) -> None:
         assert r.tpot_s == pytest.approx((r.e2e_s - r.ttft_s) / 4)
     # ... and it does not start late: the slowest request ends within transport time of the call's return
     assert max(ok.e2e_s, ok2.e2e_s) >= 0.5 * wall, (ok, ok2, wall)
-    cell = run_cell(backend, [PROMPTS[2], TOO_LONG], max_tokens=4, concurrency=2, warmups=0)
+    cell = measure_serving(backend, [PROMPTS[2], TOO_LONG], max_tokens=4, concurrency=2, warmups=0)
     assert cell["completed"] == 1 and cell["failed"] == 1 and cell["failed_rows"][0]["prompt_index"] == 1
     assert sum(cell["errors"].values()) == 1
     stats = backend.cache_stats()
@@ -121,7 +121,7 @@ def test_server_failures_are_rows_not_exceptions():
 
     with _server(handler) as backend:
         ok, busy, slow = backend.generate(["fine", "busy", "slow"], max_tokens=3)
-        cell = run_cell(backend, ["fine", "busy", "fine", "slow"], max_tokens=3, concurrency=2, warmups=0)
+        cell = measure_serving(backend, ["fine", "busy", "fine", "slow"], max_tokens=3, concurrency=2, warmups=0)
     assert ok.success and ok.output_tokens == 3 and ok.prompt_tokens == 9 and len(ok.itl_s) == 2
     assert not busy.success and busy.error == "HTTP 503: engine overloaded"
     assert not slow.success and slow.error.startswith("ReadTimeout")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evals.prompt_search import SearchConfig, demo_list, search, split_queries, write_report
-from evals.tasks import load_task
+from evals.eval_sets import load_task
 from prompts.prompt_search import (PromptCandidate, choose, clean_rewrite, first_sentence, pareto_front,
                                    propose_candidates)
 

@@ -12,7 +12,7 @@ from evals.ablation import arm_report
 from evals.backends import Generation
 from evals.compare import compare, compare_files
 from evals.report import EvalReport, Metric
-from evals.serving_bench import report_metrics, run_cell
+from evals.serving_bench import report_metrics, measure_serving
 from evals.train import TrainConfig
 
 
@@ -56,7 +56,7 @@ def _data() -> dict:
 
 
 def _serving(seed: int) -> dict:
-    cell = run_cell(JitteredBackend(seed), [f"p{i}" for i in range(24)], max_tokens=8, concurrency=4, warmups=1)
+    cell = measure_serving(JitteredBackend(seed), [f"p{i}" for i in range(24)], max_tokens=8, concurrency=4, warmups=1)
     return {"metrics": report_metrics(cell), "backend": "jittered"}
 
 
@@ -91,7 +91,7 @@ def test_a_real_difference_is_still_found():
 
 def test_serving_percentiles_of_clearly_different_backends_differ():
     slow = EvalReport(name="slow", metrics={k: Metric(**v) for k, v in _serving(1)["metrics"].items()})
-    fast_cell = run_cell(JitteredBackend(2), [f"p{i}" for i in range(24)], max_tokens=8, concurrency=4, warmups=0)
+    fast_cell = measure_serving(JitteredBackend(2), [f"p{i}" for i in range(24)], max_tokens=8, concurrency=4, warmups=0)
     for g_key in ("ttft_s",):
         assert fast_cell[g_key]["p50"] > 0
     fast = {k: Metric(**v) for k, v in report_metrics(fast_cell).items()}

@@ -7,7 +7,7 @@ import pytest
 from evals.backends import Generation, failed
 from core.statistics import percentile_ci
 from evals.resource_monitor import ResourceMonitor
-from evals.serving_bench import report_metrics, run_cell
+from evals.serving_bench import report_metrics, measure_serving
 
 
 class ScriptedBackend:
@@ -27,9 +27,9 @@ class ScriptedBackend:
                 for i in range(len(prompts))]
 
 
-def test_run_cell_bursts_percentiles_and_intervals():
+def test_measure_serving_bursts_percentiles_and_intervals():
     backend = ScriptedBackend()
-    cell = run_cell(backend, [f"p{i}" for i in range(12)], max_tokens=5, concurrency=4, warmups=2,
+    cell = measure_serving(backend, [f"p{i}" for i in range(12)], max_tokens=5, concurrency=4, warmups=2,
                     slo={"ttft_s": 0.025, "tpot_s": 0.002})
     assert backend.calls == [2, 4, 4, 4]  # warm-ups, then three bursts of four
     assert cell["requests"] == 12 and cell["mean_prompt_tokens"] == pytest.approx(11.5)
@@ -58,7 +58,7 @@ class FlakyBackend(ScriptedBackend):
 
 
 def test_failed_requests_are_rows_and_metrics_use_the_completed_ones():
-    cell = run_cell(FlakyBackend(), [f"p{i}" for i in range(9)], max_tokens=5, concurrency=3, warmups=0)
+    cell = measure_serving(FlakyBackend(), [f"p{i}" for i in range(9)], max_tokens=5, concurrency=3, warmups=0)
     assert cell["completed"] == 6 and cell["failed"] == 3 and cell["requests"] == 6
     assert cell["errors"] == {"HTTP 503: overloaded": 3}
     assert [r["prompt_index"] for r in cell["failed_rows"]] == [2, 5, 8]
@@ -66,13 +66,13 @@ def test_failed_requests_are_rows_and_metrics_use_the_completed_ones():
     # the two completed requests of each burst of three wait 10 and 20 ms (the failed third never counted)
     assert cell["ttft_s"]["p50"] == pytest.approx(0.015)
     assert cell["prefix_cache"] is None and not cell["prefix_caching"]  # the scripted backend has no cache
-    everything_fails = run_cell(FlakyBackend(), ["p2", "p5"], max_tokens=5, warmups=0)
+    everything_fails = measure_serving(FlakyBackend(), ["p2", "p5"], max_tokens=5, warmups=0)
     assert everything_fails["completed"] == 0 and everything_fails["ttft_s"]["p50"] is None
 
 
-def test_run_cell_refuses_short_outputs():
+def test_measure_serving_refuses_short_outputs():
     with pytest.raises(RuntimeError, match="other than 5 tokens"):
-        run_cell(ScriptedBackend(short_by=1), ["a", "b"], max_tokens=5, warmups=0)
+        measure_serving(ScriptedBackend(short_by=1), ["a", "b"], max_tokens=5, warmups=0)
 
 
 def test_percentile_interval_brackets_the_value_and_is_seeded():

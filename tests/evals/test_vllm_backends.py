@@ -10,7 +10,7 @@ import math
 import pytest
 
 from evals.backends import load_backend, vllm_available
-from evals.serving_bench import run_cell
+from evals.serving_bench import measure_serving
 from tests.evals.test_backend_conformance import assert_conforms, tiny_model  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not vllm_available(), reason="vLLM not installed (make vllm)")]
@@ -33,12 +33,12 @@ def test_vllm_backend_matches_transformers_and_times_every_request(name, tiny_mo
         assert backend.prefix_caching
         assert_conforms(backend)
         scores = backend.loglikelihood(CONTEXT, CHOICES)
-        cell = run_cell(backend, PROMPTS, max_tokens=8, concurrency=3, warmups=1)
+        cell = measure_serving(backend, PROMPTS, max_tokens=8, concurrency=3, warmups=1)
         gens = backend.generate(PROMPTS[:2], max_tokens=5)
         backend.reset_prefix_cache()
         before = backend.cache_stats()
         backend.generate([shared + "First question?"], max_tokens=2)
-        cached = run_cell(backend, [shared + "Second question?"], max_tokens=2, warmups=0)
+        cached = measure_serving(backend, [shared + "Second question?"], max_tokens=2, warmups=0)
     # the second request found the shared prefix's full blocks in the cache (vLLM's counters, in tokens)
     assert cached["prefix_cache"]["hits"] >= 256 and cached["prefix_cache"]["hit_rate"] > 0.6, cached["prefix_cache"]
     assert before["queries"] >= before["hits"] >= 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prompts.demos import select_demos
+from prompts.demos import pick_demos
 from prompts.templates import Template, render, render_chat
 
 
@@ -19,7 +19,7 @@ QUERY = _unit([[1, 0.05, 0]])[0]
 
 
 def test_knn_is_the_exact_top_k_with_the_most_similar_last():
-    picks = select_demos(QUERY, POOL, 3, "knn")
+    picks = pick_demos(QUERY, POOL, 3, "knn")
     sims = POOL @ QUERY
     assert {p.index for p in picks} == set(np.argsort(-sims)[:3])
     assert [p.similarity for p in picks] == sorted(p.similarity for p in picks)
@@ -27,28 +27,28 @@ def test_knn_is_the_exact_top_k_with_the_most_similar_last():
 
 
 def test_mmr_skips_a_near_duplicate_that_knn_takes():
-    knn = {p.index for p in select_demos(QUERY, POOL, 2, "knn")}
-    mmr = {p.index for p in select_demos(QUERY, POOL, 2, "mmr", lam=0.5)}
+    knn = {p.index for p in pick_demos(QUERY, POOL, 2, "knn")}
+    mmr = {p.index for p in pick_demos(QUERY, POOL, 2, "mmr", lam=0.5)}
     assert knn == {1, 2} or knn == {0, 1} or knn == {0, 2}  # two of the three near-identical rows
     assert len(mmr & {0, 1, 2}) == 1  # MMR keeps one of them and adds something different
-    assert {p.index for p in select_demos(QUERY, POOL, 3, "mmr", lam=1.0)} == {
-        p.index for p in select_demos(QUERY, POOL, 3, "knn")}
+    assert {p.index for p in pick_demos(QUERY, POOL, 3, "mmr", lam=1.0)} == {
+        p.index for p in pick_demos(QUERY, POOL, 3, "knn")}
 
 
 def test_balanced_shows_every_label():
     labels = ["a", "a", "a", "b", "b", "c"]
-    picks = select_demos(QUERY, POOL, 3, "balanced", labels=labels)
+    picks = pick_demos(QUERY, POOL, 3, "balanced", labels=labels)
     assert sorted(labels[p.index] for p in picks) == ["a", "b", "c"]
 
 
 def test_random_is_seeded_and_excludes_the_query_row():
-    a = select_demos(QUERY, POOL, 3, "random", seed=7, exclude=0)
-    b = select_demos(QUERY, POOL, 3, "random", seed=7, exclude=0)
+    a = pick_demos(QUERY, POOL, 3, "random", seed=7, exclude=0)
+    b = pick_demos(QUERY, POOL, 3, "random", seed=7, exclude=0)
     assert a == b and all(p.index != 0 for p in a)
-    assert select_demos(QUERY, POOL, 10, "knn", exclude=0).__len__() == 5
-    assert select_demos(QUERY, POOL, 0, "knn") == []
+    assert pick_demos(QUERY, POOL, 10, "knn", exclude=0).__len__() == 5
+    assert pick_demos(QUERY, POOL, 0, "knn") == []
     with pytest.raises(ValueError, match="unknown demo strategy"):
-        select_demos(QUERY, POOL, 2, "best")
+        pick_demos(QUERY, POOL, 2, "best")
 
 
 def test_real_sentences_pick_the_related_demo(tmp_path):
@@ -58,7 +58,7 @@ def test_real_sentences_pick_the_related_demo(tmp_path):
     pool = embed(["How many legs does a spider have?", "What is the capital of Peru?",
                   "Convert 5 kilometres to miles.", "Who painted the Mona Lisa?"])
     query = embed(["Which city is the capital of Chile?"])[0]
-    assert select_demos(query, pool, 1, "knn")[0].index == 1
+    assert pick_demos(query, pool, 1, "knn")[0].index == 1
 
 
 def test_templates_render_demos_then_query():
@@ -198,10 +198,10 @@ def test_near_copies_differing_in_width_spacing_or_punctuation_are_excluded(stra
 
 
 def test_exclude_takes_many_rows_and_checks_them():
-    picks = select_demos(QUERY, POOL, 10, "knn", exclude=[0, 1, 2])
+    picks = pick_demos(QUERY, POOL, 10, "knn", exclude=[0, 1, 2])
     assert sorted(p.index for p in picks) == [3, 4, 5]
-    assert select_demos(QUERY, POOL, 3, "mmr", exclude=range(6)) == []
+    assert pick_demos(QUERY, POOL, 3, "mmr", exclude=range(6)) == []
     # one per label among what is left: a -> row 2, b -> row 4 (nearer than row 3), c -> row 5
-    assert {p.index for p in select_demos(QUERY, POOL, 3, "balanced", labels=list("aaabbc"), exclude=[0, 1])} == {2, 4, 5}
+    assert {p.index for p in pick_demos(QUERY, POOL, 3, "balanced", labels=list("aaabbc"), exclude=[0, 1])} == {2, 4, 5}
     with pytest.raises(ValueError, match="outside the pool"):
-        select_demos(QUERY, POOL, 2, "knn", exclude=[6])
+        pick_demos(QUERY, POOL, 2, "knn", exclude=[6])

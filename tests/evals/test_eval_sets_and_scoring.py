@@ -7,7 +7,7 @@ import torch
 
 from core.lm_scoring import split_continuation, score_continuations
 from core.statistics import mean_ci, proportion_ci
-from evals.tasks import load_task
+from evals.eval_sets import load_task
 
 
 @pytest.mark.parametrize("name,pool,test,n_choices", [
