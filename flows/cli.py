@@ -102,7 +102,8 @@ def train_quality_options(p: argparse.ArgumentParser) -> None:
 
 TRAIN_QUALITY_HELP = {
     "positive": "clean text shards", "negative": "raw / low-quality shards",
-    "positive_field": "text field of positive records (.txt: ignored)", "negative_field": "text field of negative records",
+    "positive_field": "text field of positive records (.txt: ignored)",
+    "negative_field": "text field of negative records",
     "min_words": "documents with fewer words are left out of training and hold-out",
     "holdout_fraction": "share of documents held out (hash-based) for ROC AUC", "balance":
     "downsample the larger class to the smaller one's size", "epoch": "training epochs", "lr": "fastText learning rate",
@@ -190,17 +191,18 @@ def cmd_curate(args: argparse.Namespace) -> int:
     from curation.config import CurationConfig
     from core.readers import expand_inputs
 
-    config = CurationConfig.load(args.config)
-    data = config.model_dump() | args.run_options.values(args)  # only the flags given: else the file's values
+    run_config = CurationConfig.load(args.config)  # the run's config (reader, steps, outputs), not a step's
+    data = run_config.model_dump() | args.run_options.values(args)  # only the flags given: else the file's values
     data["reader"] |= args.reader_options.values(args)
-    config = CurationConfig.checked(data, "options")  # flags are range-checked like the config file
+    run_config = CurationConfig.checked(data, "options")  # flags are range-checked like the config file
     expand_inputs(args.inputs)  # fail before starting Prefect if the input is unusable
     from flows.curate import curate_corpus, with_dask
     from flows.server import recording_server
 
     flow = with_dask(args.workers, args.scheduler) if (args.workers or args.scheduler) else curate_corpus
     with recording_server(say=lambda line: print(line, file=sys.stderr, flush=True)):  # see `winnow server`
-        report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=config, wait_for_lock=args.wait)
+        report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=run_config,
+                      wait_for_lock=args.wait)
     out = Path(args.out).resolve()
     for warning in report.get("warnings", []):
         print(f"WARNING {warning['message']}", file=sys.stderr)

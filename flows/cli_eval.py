@@ -56,7 +56,8 @@ def _slo_item(item: str) -> tuple[str, float]:
 
 
 HELP = {
-    "raw": "raw corpus shards", "curated": "a `winnow curate` output directory (made first when --curate-config is given)",
+    "raw": "raw corpus shards",
+    "curated": "a `winnow curate` output directory (made first when --curate-config is given)",
     "out_dir": "where reports and checkpoints go", "token_budget": "training tokens per run",
     "seeds": "seeds per arm (none given: 0 1 2)", "serve_requests": "requests per arm in the serving benchmark",
     "serve_max_tokens": "tokens generated per serving request",

@@ -49,7 +49,8 @@ def cmd_mix(args: argparse.Namespace) -> int:
 
     options = args.options.values(args)
     # every value is checked before Prefect starts
-    MixConfig(**{k: v for k, v in options.items() if k in MixConfig.model_fields} | {"target": load_target(args.target)})
+    fields = {k: v for k, v in options.items() if k in MixConfig.model_fields}
+    MixConfig(**fields | {"target": load_target(args.target)})
     r = mix_corpus(**options)
     unit = "documents" if r["unit"] == "docs" else "tokens"
     print(f"mix by {args.by}: spent {r['spent']:,} of {r['budget']:,} {unit}; input {r['input']:,} = kept "

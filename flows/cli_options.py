@@ -18,9 +18,10 @@ name, positional, metavar, ``required``, a ``type`` for a legacy syntax such as 
 the parsed value) but never its default: ``tests/flows/test_cli_options.py`` checks that every option's default
 is its field's default.
 
-Compared with pydantic-settings' ``CliApp`` (which also builds argparse options from a model): it would change
-existing command lines (``--seeds 0 1 2``, positional shard lists, ``--ops swap,delete``), so this is the small
-generator over ``model_fields`` that the project's command lines need.
+Why not pydantic-settings' ``CliApp`` (which also builds argparse options from a model): with pydantic-settings
+2.16.3 a list is written ``--seeds 0,1`` or ``--seeds 0 --seeds 1``, and ``--seeds 0 1 2`` (README, tests) is
+refused ("unrecognized arguments: 1"); the space-separated shard lists and positionals of every command would
+change. So this is a small generator over ``model_fields`` feeding argparse.
 """
 
 from __future__ import annotations
@@ -182,7 +183,8 @@ def add_options(parser: argparse.ArgumentParser, source: Any, *, only: list[str]
     for name in names:
         info, spell = fields[name], dict(spelling.get(name, {}))
         if set(spell) - SPELLING_KEYS:
-            raise KeyError(f"{name}: spelling may set {sorted(SPELLING_KEYS)}, not {sorted(set(spell) - SPELLING_KEYS)}")
+            wrong = sorted(set(spell) - SPELLING_KEYS)
+            raise KeyError(f"{name}: spelling may set {sorted(SPELLING_KEYS)}, not {wrong}")
         convert = spell.pop("convert", None)
         positional = spell.pop("positional", False)
         text = spell.pop("help", None) or info.description or help.get(name) or UNDESCRIBED  # a test refuses it

@@ -12,8 +12,8 @@ from curation.steps.mix import MixConfig, Temperature, load_target
 
 
 @task(name="mix-files", cache_policy=NO_CACHE)
-def mix_task(inputs: list[str], config: MixConfig, out: str, text_field: str | None) -> dict:
-    return mix_files(inputs, config, out, text_field)
+def mix_task(inputs: list[str], mix_config: MixConfig, out: str, text_field: str | None) -> dict:
+    return mix_files(inputs, mix_config, out, text_field)
 
 
 @flow(name="mix_corpus", log_prints=True)
@@ -23,9 +23,9 @@ def mix_corpus(inputs: list[str], by: str, budget: str, out: str = "runs/mix/mix
     """Sample INPUTS to target proportions per group (``by``) under ``budget`` (documents or 'N tokens').
 
     target: natural (p ∝ n^(1/temperature)), uniform, or a JSON/YAML file of group -> weight."""
-    config = MixConfig(by=by, budget=budget, target=load_target(target), temperature=temperature,
+    mix_config = MixConfig(by=by, budget=budget, target=load_target(target), temperature=temperature,
                        max_upsample=max_upsample, tokenizer=tokenizer, rehydrate=rehydrate, seed=seed)
-    report = mix_task(inputs, config, out, text_field)
+    report = mix_task(inputs, mix_config, out, text_field)
     create_markdown_artifact(render_markdown(report), key="mix-report",
                              description="before/after proportions per group")
     create_table_artifact([{k: g[k] for k in ("group", "documents_in", "share_before", "target_share", "share_after",

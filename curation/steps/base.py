@@ -73,7 +73,8 @@ def register_step(config: type[StepConfig]) -> Callable[[S], S]:
     Raises ValueError when the name is taken by another class or the config names no step."""
     field = config.model_fields.get("step")
     if field is None or not isinstance(field.default, str):
-        raise ValueError(f"{config.__name__} names no step: declare it as class {config.__name__}(StepConfig, step=...)")
+        raise ValueError(f"{config.__name__} names no step: declare it as "
+                         f"class {config.__name__}(StepConfig, step=...)")
     name = field.default
 
     def register(cls: S) -> S:
