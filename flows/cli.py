@@ -38,8 +38,7 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
             "  removed/     one file per step: each document with step, reason, duplicate_of, cluster_id\n"
             "  quarantine/  input lines that could not be used, with file, line number and error\n"
             "  report.json, report.md, report.png   counts per step and per reason; input = kept + removed + quarantined\n"
-            "\nDefault steps (FineWeb order): normalize, exact_dedup, langid (en >= 0.65), gopher_repetition,\n"
-            "gopher_quality, c4_quality, fineweb_quality, minhash (5-gram shingles, 112 perms = 14 bands x 8 rows).\n"
+            "\n{default_steps}\n"
             "Work is split into shards (--shard-docs); per-shard tasks run on threads, or on Dask (--workers).\n"
             "Pass --config FILE (YAML or JSON, e.g. configs/demo_mail.yaml) to choose steps and thresholds.\n"
             "\nPrefect server: runs are recorded by the server at PREFECT_API_URL if set; else by the local server\n"
@@ -59,6 +58,7 @@ def curate_options(p: argparse.ArgumentParser) -> None:
     from core.readers import ReaderConfig
     from curation.config import CurationConfig
 
+    p.description = p.description.replace("{default_steps}", describe_default_steps())
     p.set_defaults(reader_options=add_options(p, ReaderConfig, from_config=True, spelling=CURATE_SPELLING),
                    run_options=add_options(p, CurationConfig, skip=("reader", "steps"), from_config=True,
                                            spelling=CURATE_SPELLING))
@@ -68,6 +68,32 @@ def curate_options(p: argparse.ArgumentParser) -> None:
     scale.add_argument("--workers", type=count_arg, metavar="N",
                        help="run the per-shard tasks on a local Dask cluster of N worker processes")
     scale.add_argument("--scheduler", metavar="ADDRESS", help="run them on an existing Dask scheduler (tcp://host:port)")
+
+
+DEFAULT_STEP_NOTES = {
+    "langid": "{languages} >= {min_score}",
+    "c4_quality": "terminal-punctuation rule {filter_no_terminal_punct}, >= {min_num_sentences} sentences, "
+                  ">= {min_words_per_line} words a line",
+    "minhash": "{ngram}-gram shingles, {num_perm} perms = {bands} bands x {rows} rows",
+}
+
+
+def describe_default_steps() -> str:
+    """The default pipeline in words, its numbers read from ``curation.steps.default_steps()`` (stated there only)."""
+    import textwrap
+
+    from curation.steps import default_steps
+
+    def shown(value: object) -> object:
+        return ("on" if value else "off") if isinstance(value, bool) else \
+            ", ".join(map(str, value)) if isinstance(value, tuple) else value
+
+    parts = []
+    for config in default_steps():
+        note = DEFAULT_STEP_NOTES.get(config.step)
+        values = {k: shown(v) for k, v in config.model_dump().items()}
+        parts.append(f"{config.step} ({note.format(**values)})" if note else config.step)
+    return textwrap.fill(f"Default steps (FineWeb order): {', '.join(parts)}.", width=100)
 
 
 CURATE_SPELLING = {"text_field": {"metavar": "NAME"}, "id_field": {"metavar": "NAME"},

@@ -78,3 +78,15 @@ def test_a_field_becomes_a_typed_option_with_its_range_and_default():
     assert options.values(args) == {"ngram": 7, "share": 0.25, "mode": "fast", "tags": ["x", "y"], "check": False}
     with pytest.raises(KeyError, match="not \\['default'\\]"):  # a spelling never restates a default
         add_options(argparse.ArgumentParser(), Settings, spelling={"ngram": {"default": 3}})
+
+
+def test_curate_help_states_the_default_pipeline_from_default_steps(commands):
+    """The C4 setting the issue found stated in three places: the help reads it from default_steps()."""
+    from curation.steps import default_steps
+
+    text = " ".join(commands["curate"].format_help().split())
+    steps = [c.step for c in default_steps()]
+    positions = [text.index(f" {name}", text.index("Default steps")) for name in steps]
+    assert positions == sorted(positions)
+    assert "c4_quality (terminal-punctuation rule off, >= 5 sentences, >= 3 words a line)" in text
+    assert "minhash (5-gram shingles, 112 perms = 14 bands x 8 rows)" in text
