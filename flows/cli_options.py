@@ -47,8 +47,9 @@ SPELLING_KEYS = {"flag", "positional", "metavar", "required", "type", "nargs", "
 def fields_of(source: Any) -> dict[str, FieldInfo]:
     """name -> FieldInfo of a pydantic model or pydantic dataclass, or of a function's (a Prefect flow's) parameters
     in signature order, each with its annotation, bounds (``metadata``), default and description."""
-    fields = getattr(source, "model_fields", None) or getattr(source, "__pydantic_fields__", None)
-    if fields:
+    fields = getattr(source, "model_fields", None)
+    fields = getattr(source, "__pydantic_fields__", None) if fields is None else fields
+    if isinstance(source, type) and fields is not None:  # a model or pydantic dataclass (maybe without fields)
         return dict(fields)
     fn = inspect.unwrap(getattr(source, "fn", source))  # a Prefect Flow wraps its function in .fn
     hints = typing.get_type_hints(fn, include_extras=True)
@@ -136,10 +137,6 @@ class GeneratedOption:
     flag: str                 # '--field-name' or the positional's name
     from_config: bool         # default comes from a config file: the option is only passed when given
     convert: Callable[[Any], Any] | None = None
-
-    @property
-    def default(self) -> Any:
-        return default_of(self.info)
 
 
 class OptionSet(list):
