@@ -50,14 +50,17 @@ def _domain(row: dict) -> str:
     return (domain_of(url) if isinstance(url, str) else None) or NO_URL
 
 
-def _tokenizer_name(config: dict) -> str | None:
-    return next((s.get("tokenizer", "smollm2") for s in config.get("steps", []) if s.get("step") == "tokenize"), None)
+def _tokenizer_name(run_config: dict) -> str | None:
+    steps = run_config.get("steps", [])
+    return next((s.get("tokenizer", "smollm2") for s in steps if s.get("step") == "tokenize"), None)
 
 
-def corpus_stats(run_dir: str | Path, config: dict, top: int = 20) -> dict:
-    """``{"domains": [...top rows], "domain_count", "tokens": {...} | None, "pii": {...} | None}``."""
+def corpus_stats(run_dir: str | Path, run_config: dict, top: int = 20) -> dict:
+    """``{"domains": [...top rows], "domain_count", "tokens": {...} | None, "pii": {...} | None}``.
+
+    run_config: the run's ``CurationConfig`` as dumped in report.json (its tokenize step, if any, counts tokens)."""
     run = Path(run_dir)
-    tokenizer_name = _tokenizer_name(config)
+    tokenizer_name = _tokenizer_name(run_config)
     tokenizer = None
     if tokenizer_name:
         from curation.tokenize import load_tokenizer
