@@ -8,13 +8,14 @@ question at small scale: how many tokens does the curated arm need to reach the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from core.shared_data import shared_data_dir
-from core.storage import file_hash
+from core.storage import file_hash, fingerprint
 from evals.report import EvalReport, Metric, environment
 from core.statistics import mean_ci, unigram_loss
 from evals.train import TrainConfig, is_holdout, read_texts, token_blocks, tokens_to_reach, train
@@ -107,12 +108,34 @@ def arm_report(name: str, runs: list[dict], cfg: TrainConfig, data: dict, servin
                  "serving_latencies": (serving or {}).get("latencies", {})})
 
 
+TRAIN_MANIFEST = "manifest-train.json"
+
+
+def train_or_reuse(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str | Path,
+                   load_tokenizer: Callable[[], object]) -> dict:
+    """One arm and seed trained into ``out_dir/ARM/seedN``, or the finished run there reused.
+
+    The same manifest-verified resume as every curation unit (``curation.pipeline.cached``): reused only when
+    ``seedN/manifest-train.json`` names this config and these training data (``prepare``'s content hashes) and
+    every checkpoint file still hashes to what it recorded; a killed or half-written run has no manifest and is
+    trained again. ``load_tokenizer`` is called only when training. Returns ``train``'s result (``reused`` says
+    which happened)."""
+    from curation.pipeline import cached
+
+    seeded = TrainConfig(**(asdict(cfg) | {"seed": seed}))
+    ckpt = Path(out_dir) / arm / f"seed{seed}"
+
+    def compute() -> tuple[dict, list[str]]:
+        result = train(data["arms"][arm], data["held_out"], seeded, ckpt, load_tokenizer(),
+                       log_extra={"data_hashes": data["hashes"]})
+        files = sorted(str(p.relative_to(ckpt)) for p in ckpt.rglob("*") if p.is_file() and p.name != TRAIN_MANIFEST)
+        return result, files
+
+    return cached(ckpt / TRAIN_MANIFEST, fingerprint("train", asdict(seeded), data["hashes"]), compute)
+
+
 def run_arm(data: dict, arm: str, cfg: TrainConfig, seeds: list[int], out_dir: str | Path, tokenizer) -> list[dict]:
-    runs = []
-    for seed in seeds:
-        seeded = TrainConfig(**(asdict(cfg) | {"seed": seed}))
-        runs.append(train(data["arms"][arm], data["held_out"], seeded, Path(out_dir) / arm / f"seed{seed}", tokenizer))
-    return runs
+    return [train_or_reuse(data, arm, cfg, seed, out_dir, lambda: tokenizer) for seed in seeds]
 
 
 def final_losses(runs: list[dict]) -> dict:

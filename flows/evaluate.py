@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
@@ -14,9 +13,9 @@ from prefect.cache_policies import NONE as NO_CACHE
 from core.config_types import PositiveInt, Seed
 from curation.config import CurationConfig
 from evals.backends import BACKENDS
-from evals.ablation import arm_report, final_losses, prepare, serving_prompts
+from evals.ablation import arm_report, final_losses, prepare, serving_prompts, train_or_reuse
 from evals.compare import compare_files
-from evals.train import TrainConfig, train
+from evals.train import TrainConfig
 
 
 @task(name="prepare-data", cache_policy=NO_CACHE)
@@ -28,19 +27,14 @@ def prepare_task(raw: list[str], curated: str, cfg: TrainConfig) -> dict:
 
 @task(name="train-arm", cache_policy=NO_CACHE)
 def train_task(data: dict, arm: str, cfg: TrainConfig, seed: int, out_dir: str) -> dict:
-    """Reuses a finished run with the same config and data (its train_log.json), else trains."""
+    """Reuses a finished run with the same config and data whose checkpoint still verifies, else trains
+    (``evals.ablation.train_or_reuse``: the curation units' manifest-verified resume)."""
     from core.models import load_smollm2_tokenizer
 
-    seeded = TrainConfig(**(asdict(cfg) | {"seed": seed}))
-    ckpt = Path(out_dir) / arm / f"seed{seed}"
-    log = ckpt / "train_log.json"
-    if log.exists():
-        done = json.loads(log.read_text())
-        if done["config"] == asdict(seeded) and done.get("data_hashes") == data["hashes"]:
-            get_run_logger().info("%s seed %s: reusing %s", arm, seed, ckpt)
-            return done
-    return train(data["arms"][arm], data["held_out"], seeded, ckpt, load_smollm2_tokenizer(),
-                 log_extra={"data_hashes": data["hashes"]})
+    run = train_or_reuse(data, arm, cfg, seed, out_dir, load_smollm2_tokenizer)
+    if run["reused"]:
+        get_run_logger().info("%s seed %s: reusing %s", arm, seed, Path(out_dir) / arm / f"seed{seed}")
+    return run
 
 
 @task(name="serving-benchmark", cache_policy=NO_CACHE)
