@@ -16,8 +16,9 @@ strategy) cell:
 
 Comparisons pair each query's variant-averaged correctness between two arms (strategy vs strategy, strategy vs
 zero-shot, strategy vs a no-LM baseline): ``core.statistics.paired_bootstrap`` gives the difference, a
-Bonferroni-widened bootstrap interval (confidence 1 - 0.05/m over the m comparisons of the report) and a sign-flip
-permutation p, Holm-adjusted over the same m. Verdict "better"/"worse" only when the Holm p < 0.05 AND the widened
+Bonferroni-widened bootstrap interval (confidence 1 - 0.05/m over the m comparisons of its family) and a sign-flip
+permutation p, Holm-adjusted over the same m. Two families: strategy vs strategy (the question the benchmark asks,
+one comparison per task), and strategy vs a baseline. Verdict "better"/"worse" only when the Holm p < 0.05 AND the widened
 interval excludes 0; "within noise" otherwise. Per variant, an exact McNemar test on the discordant queries.
 """
 
@@ -179,14 +180,17 @@ def summarize_variants(records: list[dict], pool_majority: Mapping[str, int] | N
                 keys = cells[a]["variants"]
                 per_variant = [{"variant": v, **mcnemar_exact(matrices[a][:, j], matrices[b][:, j])}
                                for j, v in enumerate(keys)]
-                comparisons.append(_compare(task, a, per_q[a], b, per_q[b], resamples, mcnemar_by_variant=per_variant))
+                comparisons.append(_compare(task, a, per_q[a], b, per_q[b], resamples, family_name="strategies",
+                                            mcnemar_by_variant=per_variant))
         for s in names:
             for base, values in base_q.items():
-                comparisons.append(_compare(task, base, values, s, per_q[s], resamples))
-    _decide(comparisons, resamples)
+                comparisons.append(_compare(task, base, values, s, per_q[s], resamples, family_name="baselines"))
+    for family in ("strategies", "baselines"):  # Holm and Bonferroni within each family
+        _decide([c for c in comparisons if c["family_name"] == family], resamples)
     return {"queries_per_task": {t: v["n"] for t, v in tasks.items()}, "tasks": tasks, "comparisons": comparisons,
             "verdict_rule": "better/worse only when Holm-adjusted sign-flip p < 0.05 and the Bonferroni-widened "
-                            "paired bootstrap interval excludes 0 (family = all comparisons listed)"}
+                            "paired bootstrap interval excludes 0; two families: strategy vs strategy (one per task "
+                            "and pair), and strategy vs a baseline (zero-shot, 1-NN label)"}
 
 
 def reanalyze_sweep(rows: list[dict], pool_labels: Mapping[str, Mapping[str, int] | None],

@@ -135,11 +135,11 @@ def test_summary_reports_copying_and_a_constant_answerer():
     # kNN equals the no-LM 1-NN baseline on every query: difference exactly 0, within noise
     same = by_pair[("nearest_demo_label", "knn")]
     assert same["delta"] == 0 and same["verdict"] == "within noise"
-    # kNN vs random: +1 on 8 queries (gold 1, kNN right), -1 on query 11 (gold 0: random right, kNN copies a wrong 1)
-    # and 0 elsewhere
+    # kNN vs random: +1 on queries 0-7 (gold 1, kNN right), -1 on 9-11 (gold 0: random right, kNN copies a wrong 1),
+    # 0 on query 8; one strategy comparison in its family, four baseline comparisons in theirs
     kr = by_pair[("random", "knn")]
-    assert kr["delta"] == pytest.approx(5 / 12) and kr["family"] == 5
-    assert [m["b_only"] for m in kr["mcnemar_by_variant"]] == [8] * 6
+    assert kr["delta"] == pytest.approx(5 / 12) and kr["family"] == 1 and same["family"] == 4
+    assert [(m["b_only"], m["a_only"]) for m in kr["mcnemar_by_variant"]] == [(8, 3)] * 6
 
 
 def test_reanalyze_sweep_pairs_by_query_id():
