@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budgets", type=int, nargs="+")
     ap.add_argument("--work", default=str(ROOT / "runs" / "ablation"))
     ap.add_argument("--out", default=str(RESULT))
+    ap.add_argument("--extract-steps", nargs="+", help="the extracted arm's steps (default: mail_body normalize)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--note", default="", help="a line for the report (e.g. the machine's load)")
     ap.add_argument("--summarize-only", action="store_true", help="report the finished runs in --work, train nothing")
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(ns.threads)
 
-    preset = PRESETS[ns.preset] | {k: v for k, v in (("seeds", ns.seeds), ("budgets", ns.budgets)) if v}
+    preset = PRESETS[ns.preset] | {k: v for k, v in (("seeds", ns.seeds), ("budgets", ns.budgets),
+                                                      ("extract_steps", ns.extract_steps)) if v}
     cfg = AblationConfig(**preset)
     work = Path(ns.work) / ns.preset
     res = (summary_of(cfg, work) if ns.summarize_only else run(cfg, work)) | {"preset": ns.preset, "note": ns.note, "load_average": os.getloadavg()}
