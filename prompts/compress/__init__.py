@@ -10,16 +10,19 @@
 3. Fine: iterative self-information pruning with SmolLM2 of the remaining free words to the exact budget
    (``token_level``), then measured again with the target tokenizer and corrected if the ratio is off. Words
    are the units in spaced scripts; in Chinese, Japanese and Thai each character is one, so the budget is met
-   there too.
+   there too. ``CompressConfig(method="classifier")`` scores the words with a keep/drop classifier distilled from
+   this step instead (``classifier``, LLMLingua-2 style): no SmolLM2 forward pass, same budget loop.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
-from pydantic import ConfigDict
+import numpy as np
+from pydantic import ConfigDict, Field
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from core.config_types import Fraction, PositiveInt, named_in_errors
@@ -51,6 +54,9 @@ class CompressConfig:
     segment_tokens: PositiveInt = 256
     protect_patterns: bool = True  # numbers, IDs, URLs, code (marked <keep> spans are always protected)
     separator: str = "\n\n"
+    method: Literal["self_information", "classifier"] = Field(
+        "self_information", description="fine step: SmolLM2 self-information, or the keep/drop word classifier "
+        "distilled from it (LLMLingua-2 style: no LM forward pass, only SmolLM2's tokenizer)")
 
 
 def _parts(prompt) -> tuple[str, list[str], str]:
@@ -85,7 +91,10 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
     start = time.perf_counter()
     cfg = config or CompressConfig()
     check_budget(rate, target_tokens)
-    if model is None or tokenizer is None:
+    needs_lm = cfg.method == "self_information" or cfg.coarse_scorer == "perplexity"
+    if tokenizer is None and not needs_lm:
+        tokenizer = smollm2_tokenizer()
+    elif tokenizer is None or (model is None and needs_lm):
         model, tokenizer = load_smollm2()
     count = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else 0  # noqa: E731
     instruction, context, question = _parts(prompt)
@@ -147,7 +156,13 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
     kept_free = sum(free_tokens[i] for i in keep_items)
     kept_fixed = _fixed_tokens(fixed, protected_tokens, remnant_tokens, keep_items)
     fraction = max(0.0, min(1.0, (target - kept_fixed) / kept_free)) if kept_free else 1.0
-    score_units(flat, model, tokenizer, fraction, cfg.segment_tokens)
+    if cfg.method == "classifier":
+        from prompts.compress import classifier
+
+        starts = np.cumsum([0] + [len(units_per_item[i]) for i in keep_items][:-1]).tolist()
+        classifier.score_units(flat, tokenizer, starts)
+    else:
+        score_units(flat, model, tokenizer, fraction, cfg.segment_tokens)
     free_budget = max(0, target - kept_fixed)
     text = ""
     for _ in range(4):  # re-measure with the tokenizer: joins change token counts slightly
@@ -164,6 +179,16 @@ def compress(prompt, rate: float | None = None, target_tokens: int | None = None
                 f"and the budget cannot be met without losing protected spans")
     return result(text, [u.keep for u in flat], dropped, note,
                   [[p.text for p in items[i] if p.hard] for i in dropped])
+
+
+@lru_cache(maxsize=1)
+def smollm2_tokenizer():
+    """SmolLM2's tokenizer alone (the classifier needs no model weights in memory)."""
+    from transformers import AutoTokenizer
+
+    from core.models import smollm2_dir
+
+    return AutoTokenizer.from_pretrained(smollm2_dir())
 
 
 def _fixed_tokens(fixed: int, protected_tokens: list[int], remnant_tokens: list[int], keep_items: list[int]) -> int:

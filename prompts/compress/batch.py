@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from core.readers import numbered_lines
 from core.storage import atomic_write_text
-from prompts.compress import CompressConfig, check_budget, compress
+from prompts.compress import CompressConfig, check_budget, compress, smollm2_tokenizer
 
 
 def _prompt_of(record) -> object:
@@ -34,7 +34,11 @@ def compress_file(path: str | Path, out: str | Path, rate: float | None = None, 
     from core.models import load_smollm2
 
     check_budget(rate, target_tokens)  # a bad budget fails the file, it does not quarantine every line
-    model, tokenizer = load_smollm2()
+    config = config or CompressConfig()
+    if config.method == "classifier" and config.coarse_scorer != "perplexity":
+        model, tokenizer = None, smollm2_tokenizer()  # no SmolLM2 weights: the classifier scores the words
+    else:
+        model, tokenizer = load_smollm2()
     embed = Embedder().embed  # one embedder for the file (it loads its model on first use only)
     rows, bad, memo, dropped, notes = [], [], {}, [], []
 

@@ -1,0 +1,101 @@
+"""The distilled keep/drop classifier (``CompressConfig(method="classifier")``): budgets, protected spans, no LM."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import pytest
+
+from prompts.compress import CompressConfig, compress, smollm2_tokenizer
+from prompts.compress.classifier import DENSE, PREV_BUCKETS, WEIGHTS, WORD_BUCKETS, load_weights
+from tests.conftest import shared
+
+CLASSIFIER = CompressConfig(method="classifier")
+
+
+@pytest.fixture(scope="module")
+def gsm8k_prompt() -> dict:
+    with gzip.open(shared("eval_mc", "gsm8k", "gold_bpb_5shot", "requests.jsonl.gz"), "rt") as f:
+        context = json.loads(f.readline())["request"]["context"]
+    demos, question = context.rsplit("\n\nQuestion: ", 1)
+    return {"context": demos.split("\n\n"), "question": "Question: " + question}
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory):
+    from core.embed import Embedder
+
+    return Embedder(cache=tmp_path_factory.mktemp("embed")).embed
+
+
+@pytest.fixture
+def no_lm(monkeypatch):
+    """The classifier path must never run SmolLM2: loading or scoring with it fails the test."""
+    import core.models
+    import prompts.compress.token_level
+
+    def refuse(*a, **k):
+        raise AssertionError("the classifier path ran SmolLM2")
+
+    monkeypatch.setattr(core.models, "load_smollm2", refuse)
+    monkeypatch.setattr(prompts.compress.token_level, "score_units", refuse)
+    monkeypatch.setattr("prompts.compress.score_units", refuse)
+
+
+def test_weights_are_small_and_trained_by_the_script():
+    w = load_weights()
+    assert WEIGHTS.stat().st_size < 20_000  # float16 tables: committed, never downloaded
+    assert (len(w["dense"]), len(w["word"]), len(w["prev"])) == (len(DENSE), WORD_BUCKETS, PREV_BUCKETS)
+    meta = w["meta"]
+    assert "train_compress_classifier.py" in meta["command"] and meta["prompts"]["held_out"] > 0
+    # the student agrees with the teacher on most held-out words (a constant scorer that keeps the leading words
+    # agrees on about half at these budgets)
+    assert meta["held_out"]["agreement"] > 0.7
+
+
+@pytest.mark.parametrize("rate", [0.5, 0.33])
+def test_rate_is_met_and_protected_spans_survive_without_the_lm(gsm8k_prompt, minilm, no_lm, rate):
+    c = compress(gsm8k_prompt, rate=rate, config=CLASSIFIER, embed=minilm, tokenizer=smollm2_tokenizer())
+    assert c.original_tokens > 700
+    assert abs(c.ratio - rate) <= 0.1 * rate, c.ratio
+    assert c.text.endswith(gsm8k_prompt["question"])
+    kept_items = [i for i in range(len(gsm8k_prompt["context"])) if i not in c.dropped_items]
+    for i in kept_items:  # every number of every kept demonstration is still there
+        assert all(n in c.text for n in re.findall(r"\d(?:[\d,.:/-]*\d)?", gsm8k_prompt["context"][i]))
+
+
+def test_same_coarse_step_and_words_as_the_teacher(gsm8k_prompt, minilm):
+    """Only the fine step differs: the same items are dropped, and the output holds only input characters, in order."""
+    from core.models import load_smollm2
+
+    model, tok = load_smollm2("cpu")
+    prompt = {"context": gsm8k_prompt["context"][:3], "question": gsm8k_prompt["question"]}
+    teacher = compress(prompt, rate=0.5, model=model, tokenizer=tok, embed=minilm)
+    student = compress(prompt, rate=0.5, tokenizer=tok, embed=minilm, config=CLASSIFIER)
+    assert student.dropped_items == teacher.dropped_items and len(student.kept_mask) == len(teacher.kept_mask)
+    it = iter("".join("\n\n".join([*prompt["context"], prompt["question"]]).split()))
+    assert all(ch in it for ch in "".join(student.text.split()))
+    same = sum(a == b for a, b in zip(student.kept_mask, teacher.kept_mask)) / len(student.kept_mask)
+    assert same > 0.7, same  # protected units count as agreeing here: both always keep them
+
+
+def test_protected_case_through_the_file_function(tmp_path, minilm, no_lm, monkeypatch):
+    """`compress_file` with the classifier loads only the tokenizer; the case's protected spans all come back."""
+    import core.embed
+    from prompts.compress.batch import compress_file
+
+    monkeypatch.setattr(core.embed.Embedder, "embed", lambda self, texts: minilm(texts))
+    out = tmp_path / "out.jsonl"
+    r = compress_file(shared("..", "cases", "compress-protected", "prompts.jsonl"), out, rate=0.33, config=CLASSIFIER)
+    (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert r["prompts"] == 1 and row["compressed"].endswith(row["question"])
+    for span in ["-12 degrees", "45%", "node-7", "$1,234.56", "v2.10.3", "2026-03-04", "14:30", "3.5kg",
+                 "ops-team@example.org", "https://wiki.example.org/ops/nightly?run=88"]:
+        assert span in row["compressed"], span
+
+
+def test_method_is_a_validated_config_field():
+    with pytest.raises(ValueError, match="method"):
+        CompressConfig(method="llmlingua")
