@@ -6,6 +6,8 @@ computed here from the paired interval stored in the JSON.
 
 from __future__ import annotations
 
+from benchmarks.readme_tables import prose
+
 SETS = (("gsm8k_test", "GSM8K test"), ("alpaca_heldout", "Alpaca held-out"))
 
 
@@ -22,7 +24,7 @@ def _delta(cell: dict) -> str:
 
 def table(result: dict) -> str:
     """One row per (budget, strategy): items, GSM8K share, mean score per set and the paired delta vs random."""
-    head = "| budget | strategy | items | tokens | GSM8K share | " + " | ".join(
+    head = "| budget | strategy | items | answer tokens | GSM8K share | " + " | ".join(
         f"{label} | Δ vs random [95% CI]" for _, label in SETS) + " |"
     lines = [head, "|---|---|---:|---:|---:|" + "---:|---|" * len(SETS),
              "| - | no fine-tuning | 0 | 0 | - | " + " | ".join(f"{result['base'][k]:.3f} | " for k, _ in SETS) + "|"]
@@ -63,12 +65,17 @@ def reading(result: dict) -> str:
         + f" The other {len(v['within noise'])} comparisons are within noise"
         + (f" (median paired interval half-width {_median_half_width(result):.3f} nats/token: smaller effects go "
            "undetected)." if _median_half_width(result) is not None else "."),
+        "GSM8K share of the subsets (first budget, mean over seeds): "
+        + ", ".join(f"{r['strategy']} {r['gsm8k_share']:.2f}" for r in result["summary"]
+                    if r["budget"] == result["summary"][0]["budget"])
+        + f"; of the pool: {result['pool']['gsm8k'] / result['pool']['size']:.2f}. A gain on GSM8K test can come "
+        "from a subset's mix of sources, not only from its items' quality.",
         "The evaluation items are the same for every arm, so these intervals cover the variation between training "
         "seeds (adapter initialisation, data order, and the subset for seeded strategies), not the sampling of the "
         f"{result['eval_sizes']['gsm8k_test'] + result['eval_sizes']['alpaca_heldout']} test items; longest-k picks "
         "the same subset for every seed. No correction for the number of comparisons.",
     ]
-    return "\n\n".join(parts)
+    return "\n\n".join(prose(p) for p in parts)
 
 
 def _median_half_width(result: dict) -> float | None:
@@ -80,3 +87,16 @@ def _median_half_width(result: dict) -> float | None:
 def markdown(result: dict) -> str:
     return (f"# Selection on an LLM: LoRA fine-tunes of {result['model']}\n\n{reading(result)}\n\n{table(result)}\n\n"
             f"Command: `{result['command']}` ({result['seconds'] / 60:.0f} min).\n")
+
+
+def block(result: dict) -> str:
+    """The README block: the reading, then the table."""
+    return (f"{reading(result)}\n\n{table(result)}\n\n" + prose(
+            "Scores: mean gold-answer log-probability per token (nats); Δ: strategy minus random, paired over the "
+            f"seeds, 95% t interval. Run: `{result['command']}` ({result['seconds'] / 60:.0f} min on a shared 2-core CPU, median "
+            f"{_median_seconds(result):.0f} s per fine-tune and score; timings are noisy, other jobs shared the cores)."))
+
+
+def _median_seconds(result: dict) -> float:
+    seconds = sorted(r["seconds"] for r in result["runs"])
+    return seconds[len(seconds) // 2]

@@ -11,7 +11,8 @@ first, Zhao et al. 2024 "Long Is More for Alignment") are the baselines. Every a
 
 Score: mean over items of the gold response's mean log-probability per token (nats/token; higher is better),
 per evaluation set, for each fine-tune and for the model before fine-tuning. Each finished run is appended to
-``<out>.partial.jsonl`` and skipped on a rerun, so an interrupted run resumes.
+``<out>.<settings hash>.partial.jsonl`` and skipped on a rerun with the same settings, so an interrupted run
+resumes.
 
     python benchmarks/select_finetune.py --threads 2
 """
@@ -19,6 +20,7 @@ per evaluation set, for each fine-tune and for the model before fine-tuning. Eac
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -175,7 +177,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--budgets", nargs="+", default=["examples", "tokens"], choices=["examples", "tokens"])
-    ap.add_argument("--report-only", action="store_true", help="summarize the finished runs in the partial file")
+    ap.add_argument("--report-only", action="store_true",
+                    help="no training: summarize the runs already in the partial file of these settings")
     ap.add_argument("--out", default=str(RESULTS / "select_finetune.json"))
     args = ap.parse_args()
 
@@ -212,7 +215,10 @@ def main() -> None:
         return out
 
     out = Path(args.out)
-    partial = out.with_suffix(".partial.jsonl")
+    # one partial file per data and training setting: a rerun with other settings never reuses these runs
+    setting = json.dumps([args.max_tokens, args.gsm8k_pool, args.alpaca_eval, args.gsm8k_eval, args.target_size,
+                          args.lr, args.rank, args.batch_size])
+    partial = out.with_name(f"{out.stem}.{hashlib.sha1(setting.encode()).hexdigest()[:8]}.partial.jsonl")
     done = {}
     if partial.is_file():
         for line in partial.read_text().splitlines():

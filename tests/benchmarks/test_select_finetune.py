@@ -53,7 +53,7 @@ def test_paired_report_and_its_words():
     result |= {"spec": {"rank": 8, "epochs": 1, "lr": 1e-3, "batch_size": 2, "max_tokens": 192}, "seeds": [0, 1, 2],
                "model": "SmolLM2", "pool": {"size": 100, "gsm8k": 20}, "eval_sizes": {"gsm8k_test": 10, "alpaca_heldout": 12},
                "budgets": {"examples": {"kind": "count", "value": 8}}}
-    text = readme.reading(result)
+    text = " ".join(readme.reading(result).split())  # wrapped at 115 columns for the README
     assert "better than random: dsir (examples, GSM8K test); none is worse than random." in text
     assert "The other 1 comparisons are within noise (median paired interval half-width" in text
     assert "22 test items" in text
