@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -31,6 +32,45 @@ STAGE_FORMAT = 2
 
 class InvariantError(RuntimeError):
     """Documents were lost or double counted: a bug, never to be silenced."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What every unit of one run shares: its directory (absolute), the hash partitions of global steps' work
+    files, and how many documents are read per batch."""
+
+    run_dir: str
+    partitions: int = 8
+    batch_size: int = 1000
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input file of a run: its position (the ``NNNNN`` of its shard keys), path, reader settings and the
+    most documents per shard."""
+
+    index: int
+    path: str
+    reader: ReaderConfig
+    shard_docs: int
+    run_dir: str
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """One step of one run: its config, its 1-based position in the pipeline (stage directory ``NN-step``) and
+    the run's settings. Every unit function below takes one, instead of threading the five values."""
+
+    config: StepConfig
+    index: int
+    settings: RunSettings
+
+    @property
+    def directory(self) -> Path:
+        return stage_dir(self.settings.run_dir, self.index, self.config.step)
+
+    def context(self, key: str) -> ShardContext:
+        return ShardContext(key=key, work_dir=self.directory / "work", partitions=self.settings.partitions)
 
 
 def stage_dir(run_dir: str | Path, index: int, name: str) -> Path:
@@ -104,10 +144,11 @@ def _content_hash(path: Path) -> str:
     return fingerprint([(str(f.relative_to(path)), file_hash(f)) for f in sorted(path.rglob("*")) if f.is_file()])
 
 
-def read_unit(file_index: int, path: str, reader: ReaderConfig, shard_docs: int, run_dir: str | Path) -> tuple[Path, str]:
+def read_unit(source: InputFile) -> tuple[Path, str]:
     """(manifest path, fingerprint) of reading one input file; the same for every executor's cache."""
-    fp = fingerprint("read", STAGE_FORMAT, path, _content_hash(Path(path)), reader.model_dump(), shard_docs)
-    return stage_dir(run_dir, 0, "read") / f"input-{file_index:05d}.json", fp
+    fp = fingerprint("read", STAGE_FORMAT, source.path, _content_hash(Path(source.path)), source.reader.model_dump(),
+                     source.shard_docs)
+    return stage_dir(source.run_dir, 0, "read") / f"input-{source.index:05d}.json", fp
 
 
 def _identity(config: StepConfig) -> dict:
@@ -117,32 +158,31 @@ def _identity(config: StepConfig) -> dict:
     return config.model_dump(mode="json") | {"_version": STEP_CLASSES[config.step].version}
 
 
-def shard_unit(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path) -> tuple[Path, str]:
-    fp = fingerprint("shard", shard.fingerprint, _identity(config))
-    return stage_dir(run_dir, index, config.step) / f"shard-{shard.key}.json", fp
+def shard_unit(step: StepRun, shard: ShardRef) -> tuple[Path, str]:
+    fp = fingerprint("shard", shard.fingerprint, _identity(step.config))
+    return step.directory / f"shard-{shard.key}.json", fp
 
 
-def map_unit(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path, partitions: int) -> tuple[Path, str]:
-    fp = fingerprint("map", shard.fingerprint, _identity(config), partitions)
-    return stage_dir(run_dir, index, config.step) / "work" / f"manifest-map-{shard.key}.json", fp
+def map_unit(step: StepRun, shard: ShardRef) -> tuple[Path, str]:
+    fp = fingerprint("map", shard.fingerprint, _identity(step.config), step.settings.partitions)
+    return step.directory / "work" / f"manifest-map-{shard.key}.json", fp
 
 
-def reduce_unit(config: StepConfig, maps: list[MapResult], index: int, run_dir: str | Path,
-                partitions: int) -> tuple[Path, str]:
-    fp = fingerprint("reduce", _identity(config), [m.fingerprint for m in maps], partitions)
-    return stage_dir(run_dir, index, config.step) / "work" / "manifest-reduce.json", fp
+def reduce_unit(step: StepRun, maps: list[MapResult]) -> tuple[Path, str]:
+    fp = fingerprint("reduce", _identity(step.config), [m.fingerprint for m in maps], step.settings.partitions)
+    return step.directory / "work" / "manifest-reduce.json", fp
 
 
-def apply_unit(config: StepConfig, shard: ShardRef, reduced: ReduceResult, index: int,
-               run_dir: str | Path) -> tuple[Path, str]:
-    fp = fingerprint("apply", shard.fingerprint, _identity(config), reduced.fingerprint)
-    return stage_dir(run_dir, index, config.step) / f"shard-{shard.key}.json", fp
+def apply_unit(step: StepRun, shard: ShardRef, reduced: ReduceResult) -> tuple[Path, str]:
+    fp = fingerprint("apply", shard.fingerprint, _identity(step.config), reduced.fingerprint)
+    return step.directory / f"shard-{shard.key}.json", fp
 
 
-def read_input(file_index: int, path: str, reader: ReaderConfig, shard_docs: int, run_dir: str | Path) -> ReadResult:
+def read_input(source: InputFile) -> ReadResult:
     """Reads one input file into shards of at most ``shard_docs`` documents, plus its quarantine."""
-    manifest, fp = read_unit(file_index, path, reader, shard_docs, run_dir)
+    manifest, fp = read_unit(source)
     directory = manifest.parent
+    file_index, path, reader, shard_docs = source.index, source.path, source.reader, source.shard_docs
 
     def compute() -> tuple[dict, list[str]]:
         start = time.perf_counter()
@@ -229,30 +269,25 @@ def _split_shard(directory: Path, key: str, shard: ShardRef, step_name: str,
     return result, [result["kept_file"], result["removed_file"]]
 
 
-def run_shard(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path, batch_size: int = 1000) -> ShardResult:
+def run_shard(stage: StepRun, shard: ShardRef) -> ShardResult:
     """A per-document step on one shard."""
-    step = build_step(config)
-    manifest, fp = shard_unit(config, shard, index, run_dir)
-    outputs = lambda: (step.run(b) for b in iter_parquet(shard.kept_path, batch_size))  # noqa: E731
+    step = build_step(stage.config)
+    manifest, fp = shard_unit(stage, shard)
+    outputs = lambda: (step.run(b) for b in iter_parquet(shard.kept_path, stage.settings.batch_size))  # noqa: E731
     result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard.key, shard, step.name, outputs()))
     return ShardResult.from_manifest(result, fp)
 
 
-def _context(config: StepConfig, index: int, run_dir: str | Path, key: str, partitions: int) -> ShardContext:
-    return ShardContext(key=key, work_dir=stage_dir(run_dir, index, config.step) / "work", partitions=partitions)
-
-
-def map_shard(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Path, partitions: int = 8,
-              batch_size: int = 1000) -> MapResult:
+def map_shard(stage: StepRun, shard: ShardRef) -> MapResult:
     """Phase 1 of a global step on one shard: compact state to the stage's work directory."""
-    step = build_step(config)
-    ctx = _context(config, index, run_dir, shard.key, partitions)
-    manifest, fp = map_unit(config, shard, index, run_dir, partitions)
+    step = build_step(stage.config)
+    ctx = stage.context(shard.key)
+    manifest, fp = map_unit(stage, shard)
 
     def compute() -> tuple[dict, list[str]]:
         start = time.perf_counter()
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
-        stats = step.map_shard(iter_parquet(shard.kept_path, batch_size), ctx)
+        stats = step.map_shard(iter_parquet(shard.kept_path, stage.settings.batch_size), ctx)
         files = sorted(p.name for p in ctx.work_dir.glob(f"*-{shard.key}.*") if not p.name.startswith("manifest-"))
         return {"key": shard.key, "source": shard.kept_path, "stats": stats,
                 "seconds": round(time.perf_counter() - start, 3)}, files
@@ -260,12 +295,11 @@ def map_shard(config: StepConfig, shard: ShardRef, index: int, run_dir: str | Pa
     return MapResult.from_manifest(cached(manifest, fp, compute))
 
 
-def reduce_stage(config: StepConfig, maps: list[MapResult], index: int, run_dir: str | Path,
-                 partitions: int = 8) -> ReduceResult:
+def reduce_stage(stage: StepRun, maps: list[MapResult]) -> ReduceResult:
     """Phase 2 of a global step: decisions from all map outputs, partition by partition."""
-    step = build_step(config)
-    manifest, fp = reduce_unit(config, maps, index, run_dir, partitions)
-    work = manifest.parent
+    step = build_step(stage.config)
+    manifest, fp = reduce_unit(stage, maps)
+    work, partitions = manifest.parent, stage.settings.partitions
 
     def compute() -> tuple[dict, list[str]]:
         start = time.perf_counter()
@@ -281,13 +315,12 @@ def reduce_stage(config: StepConfig, maps: list[MapResult], index: int, run_dir:
     return ReduceResult.from_manifest(cached(manifest, fp, compute))
 
 
-def apply_shard(config: StepConfig, shard: ShardRef, reduced: ReduceResult, index: int, run_dir: str | Path,
-                partitions: int = 8, batch_size: int = 1000) -> ShardResult:
+def apply_shard(stage: StepRun, shard: ShardRef, reduced: ReduceResult) -> ShardResult:
     """Phase 3 of a global step on one shard: split its documents by the reduce's decisions."""
-    step = build_step(config)
-    ctx = _context(config, index, run_dir, shard.key, partitions)
-    manifest, fp = apply_unit(config, shard, reduced, index, run_dir)
-    outputs = lambda: step.apply_shard(iter_parquet(shard.kept_path, batch_size), ctx)  # noqa: E731
+    step = build_step(stage.config)
+    ctx = stage.context(shard.key)
+    manifest, fp = apply_unit(stage, shard, reduced)
+    outputs = lambda: step.apply_shard(iter_parquet(shard.kept_path, stage.settings.batch_size), ctx)  # noqa: E731
     result = cached(manifest, fp, lambda: _split_shard(manifest.parent, shard.key, shard, step.name, outputs()))
     return ShardResult.from_manifest(result, fp)
 

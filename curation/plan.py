@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from core.readers import ReaderConfig
 from core.storage import fingerprint
 from curation import pipeline
 from curation.config import CurationConfig
@@ -54,6 +53,9 @@ class StepOp:
     @property
     def name(self) -> str:
         return STEP_CLASSES[self.config.step].name
+
+    def on(self, settings: pipeline.RunSettings) -> pipeline.StepRun:
+        return pipeline.StepRun(self.config, self.index, settings)
 
     @property
     def label(self) -> str:
@@ -94,21 +96,17 @@ def _verified(units: list[tuple[Path, str]]) -> str | None:
 class ReadUnit:
     """Reading one input file into shards of at most ``shard_docs`` documents, and its quarantine."""
 
-    file_index: int
-    path: str
-    reader: ReaderConfig
-    shard_docs: int
-    run_dir: str
+    source: pipeline.InputFile
 
     @property
     def name(self) -> str:
-        return f"read-{self.file_index:05d}"
+        return f"read-{self.source.index:05d}"
 
     def verified_key(self) -> str | None:
-        return _verified([pipeline.read_unit(self.file_index, self.path, self.reader, self.shard_docs, self.run_dir)])
+        return _verified([pipeline.read_unit(self.source)])
 
     def run(self) -> ReadResult:
-        return pipeline.read_input(self.file_index, self.path, self.reader, self.shard_docs, self.run_dir)
+        return pipeline.read_input(self.source)
 
 
 @dataclass(frozen=True)
@@ -118,9 +116,7 @@ class ChainUnit:
     shard: ShardRef
     ops: tuple[StepOp, ...]
     reduced: ReduceResult | None
-    run_dir: str
-    partitions: int
-    batch_size: int
+    settings: pipeline.RunSettings
 
     @property
     def name(self) -> str:
@@ -131,11 +127,12 @@ class ChainUnit:
         """(manifest, fingerprint) of each op, computed ahead: a step's fingerprint is its input's plus its own."""
         units, shard = [], self.shard
         for op in self.ops:
+            step = op.on(self.settings)
             if op.phase == "map":
-                units.append(pipeline.map_unit(op.config, shard, op.index, self.run_dir, self.partitions))
+                units.append(pipeline.map_unit(step, shard))
                 continue
-            unit = (pipeline.shard_unit(op.config, shard, op.index, self.run_dir) if op.phase == "shard"
-                    else pipeline.apply_unit(op.config, shard, self.reduced, op.index, self.run_dir))
+            unit = (pipeline.shard_unit(step, shard) if op.phase == "shard"
+                    else pipeline.apply_unit(step, shard, self.reduced))
             units.append(unit)
             shard = replace(shard, fingerprint=unit[1])
         return units
@@ -146,13 +143,12 @@ class ChainUnit:
     def run(self) -> ChainResult:
         shard, results, mapped = self.shard, [], None
         for op in self.ops:
+            step = op.on(self.settings)
             if op.phase == "map":
-                mapped = pipeline.map_shard(op.config, shard, op.index, self.run_dir, self.partitions, self.batch_size)
+                mapped = pipeline.map_shard(step, shard)
                 continue
-            result = (pipeline.run_shard(op.config, shard, op.index, self.run_dir, self.batch_size)
-                      if op.phase == "shard" else
-                      pipeline.apply_shard(op.config, shard, self.reduced, op.index, self.run_dir, self.partitions,
-                                           self.batch_size))
+            result = (pipeline.run_shard(step, shard) if op.phase == "shard"
+                      else pipeline.apply_shard(step, shard, self.reduced))
             results.append(result)
             shard = result.next_shard()
         return ChainResult(tuple(results), mapped)
@@ -164,19 +160,17 @@ class ReduceUnit:
 
     op: StepOp
     maps: tuple[MapResult, ...]
-    run_dir: str
-    partitions: int
+    settings: pipeline.RunSettings
 
     @property
     def name(self) -> str:
         return self.op.label
 
     def verified_key(self) -> str | None:
-        return _verified([pipeline.reduce_unit(self.op.config, list(self.maps), self.op.index, self.run_dir,
-                                               self.partitions)])
+        return _verified([pipeline.reduce_unit(self.op.on(self.settings), list(self.maps))])
 
     def run(self) -> ReduceResult:
-        return pipeline.reduce_stage(self.op.config, list(self.maps), self.op.index, self.run_dir, self.partitions)
+        return pipeline.reduce_stage(self.op.on(self.settings), list(self.maps))
 
 
 @dataclass(frozen=True)
@@ -226,16 +220,19 @@ class CurationPlan:
     def build(cls, inputs: list[str], run_dir: str | Path, config: CurationConfig) -> CurationPlan:
         return cls(tuple(pipeline.plan_inputs(inputs)), segments(config.steps), str(Path(run_dir).resolve()), config)
 
+    @property
+    def settings(self) -> pipeline.RunSettings:
+        return pipeline.RunSettings(self.run_dir, self.config.partitions, self.config.reader.batch_size)
+
     def read_units(self) -> list[ReadUnit]:
         c = self.config
-        return [ReadUnit(i, f, c.reader, c.shard_docs, self.run_dir) for i, f in enumerate(self.files)]
+        return [ReadUnit(pipeline.InputFile(i, f, c.reader, c.shard_docs, self.run_dir)) for i, f in enumerate(self.files)]
 
     def chain_units(self, segment: Segment, shards: list[ShardRef], reduced: ReduceResult | None) -> list[ChainUnit]:
-        c = self.config
-        return [ChainUnit(s, segment.ops, reduced, self.run_dir, c.partitions, c.reader.batch_size) for s in shards]
+        return [ChainUnit(s, segment.ops, reduced, self.settings) for s in shards]
 
     def reduce_unit(self, segment: Segment, maps: list[MapResult]) -> ReduceUnit:
-        return ReduceUnit(segment.reduce, tuple(maps), self.run_dir, self.config.partitions)
+        return ReduceUnit(segment.reduce, tuple(maps), self.settings)
 
     def export_units(self, shards: list[ShardRef], steps: list[StageSummary]) -> list[ExportUnit]:
         return [ExportUnit(s, tuple((f"{st.index:02d}-{st.name}", st.removed_path(s.key)) for st in steps),
