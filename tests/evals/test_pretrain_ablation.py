@@ -130,3 +130,14 @@ def test_summary_pairs_seeds_and_reads_lower_bits_per_byte_as_better():
     # random is 0.05 higher on seed 1 only: the mean difference is (-0.1 - 0.15 - 0.1) / 3
     assert c["curated-random"]["delta_bpb"] == pytest.approx(-0.35 / 3)
     assert res["results"]["4096"]["heldout_kept"]["contrasts"]["curated-random"]["verdict"] is None  # not primary
+
+
+def test_runs_made_before_extract_steps_existed_count_as_mail_body_only():
+    from dataclasses import asdict
+
+    from evals.pretrain_ablation import AblationConfig, same_config
+
+    old = asdict(AblationConfig(extract_steps=["mail_body"]))
+    del old["extract_steps"]  # a key written before the field was added
+    assert same_config(json.dumps(old), json.dumps(asdict(AblationConfig(extract_steps=["mail_body"]))))
+    assert not same_config(json.dumps(old), json.dumps(asdict(AblationConfig())))  # default now also normalizes
