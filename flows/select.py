@@ -24,7 +24,7 @@ DemoStrategy = Literal[DEMO_STRATEGIES]  # type: ignore[valid-type]
 
 
 @task(name="select-subset", cache_policy=NO_CACHE)
-def select_task(pool: list[str], budget: str, strategy: str, target: list[str] | None, seed: int,
+def select_task(*, pool: list[str], budget: str, strategy: str, target: list[str] | None, seed: int,
                 params: SelectParams, text_field: str | None, out: str) -> dict:
     items = load_pool(pool, text_field)
     target_pool = load_pool(target, text_field) if target else None
@@ -36,7 +36,7 @@ def select_task(pool: list[str], budget: str, strategy: str, target: list[str] |
 
 
 @task(name="select-demos", cache_policy=NO_CACHE)
-def demos_task(pool: list[str], queries: list[str], k: int, strategy: str, seed: int, lam: float, chat: bool,
+def demos_task(*, pool: list[str], queries: list[str], k: int, strategy: str, seed: int, lam: float, chat: bool,
                out: str) -> dict:
     pool_items, query_items = load_pool(pool), load_pool(queries)
     rows = demos_for_queries(pool_items, query_items, k, strategy, seed=seed, lam=lam, chat=chat)
@@ -60,7 +60,8 @@ def select_finetune(pool: list[str], budget: BudgetSpec, strategy: SelectStrateg
                     params: SelectParams | None = None,
                     text_field: str | None = None) -> dict:
     """Select a subset of instruction pairs or documents; writes the manifest, a summary and a report."""
-    result = select_task(pool, budget, strategy, target, seed, params or SelectParams(), text_field, out)
+    result = select_task(pool=pool, budget=budget, strategy=strategy, target=target, seed=seed,
+                         params=params or SelectParams(), text_field=text_field, out=out)
     publish_selection(result)
     s = result["summary"]
     if s.get("note"):
@@ -74,7 +75,7 @@ def select_finetune(pool: list[str], budget: BudgetSpec, strategy: SelectStrateg
 def select_demos(pool: list[str], queries: list[str], k: PositiveInt = 4, strategy: DemoStrategy = "knn",
                  out: str = "runs/select/demos.jsonl", seed: Seed = 0, lam: Fraction = 0.5, chat: bool = False) -> dict:
     """Pick k demonstrations per query (random, knn, mmr or balanced) and render each prompt."""
-    result = demos_task(pool, queries, k, strategy, seed, lam, chat, out)
+    result = demos_task(pool=pool, queries=queries, k=k, strategy=strategy, seed=seed, lam=lam, chat=chat, out=out)
     create_markdown_artifact(
         f"# Demonstrations: {strategy}, k={k}\n\n- queries: {result['queries']}\n- pool: {result['pool']}\n"
         f"- quarantined lines: {result['quarantined']}\n- pool items left out because they are the query itself "
