@@ -110,6 +110,40 @@ def build(task: str, n: int, model, tokenizer, embed, rate: float = 0.33) -> dic
     }
 
 
+def compress_per_query(ps: PromptSet, context: list[str], target_tokens: list[int], model, tokenizer, embed,
+                       cache_path=None) -> PromptSet:
+    """Each query's whole prompt compressed on its own (LongLLMLingua style: demos cut with the question in view,
+    the question kept whole) to ``target_tokens[i]``: no two prompts share a prefix, so a prefix cache cannot help.
+
+    The compressor is slow (seconds per prompt on a CPU), so results are kept in ``cache_path`` (JSON, keyed by
+    budget and query text; delete it to recompute). ``notes["compressor_s"]`` lists each prompt's own cost as
+    measured when it was compressed (cached ones keep their first measurement)."""
+    import hashlib
+    from pathlib import Path
+
+    from prompts.compress import compress
+
+    cache = {}
+    if cache_path is not None and Path(cache_path).exists():
+        cache = json.loads(Path(cache_path).read_text())
+    joined = "\n\n".join(context)
+    prompts, seconds = [], []
+    for q, target in zip(ps.queries, target_tokens):
+        key = hashlib.sha256(f"{target}\0{joined}\0{q.text}".encode()).hexdigest()
+        if key not in cache:
+            out = compress({"context": context, "question": q.text}, target_tokens=target, model=model,
+                           tokenizer=tokenizer, embed=embed)
+            cache[key] = {"text": out.text, "seconds": out.latency_s}
+            if cache_path is not None:
+                Path(cache_path).parent.mkdir(parents=True, exist_ok=True)
+                Path(cache_path).write_text(json.dumps(cache))
+        prompts.append(cache[key]["text"])
+        seconds.append(cache[key]["seconds"])
+    return PromptSet(ps.task, "compressed_per_query", prompts, ps.queries,
+                     {"shots": len(context), "budget": "the shared-compressed prompt's tokens, per query",
+                      "compressor_s": seconds, "shared_prefix": False})
+
+
 def quality(prompts: list[str], queries: list[Query], model, tokenizer) -> dict:
     """Gold log-prob per token for every query; accuracy where there is more than one choice."""
     gold_lp, correct, multi = [], 0, all(len(q.choices) > 1 for q in queries)

@@ -7,8 +7,8 @@ environment (``evals.backends.vllm_worker``) that speaks JSON lines. The results
 
 Timings come from vLLM's own per-request stats, moved to the contract's start (``protocol``): the caller's
 ``time.monotonic()`` at submission travels with the burst, and TTFT / E2E are the engine core's first / last
-token stamps (also ``time.monotonic()``, one system-wide clock on Linux) minus it. Queueing is included. The offline engine has no per-token
-stamps, so ITL is left to the server backend. Prefix caching is off unless asked (vLLM's default is on); its
+token stamps (also ``time.monotonic()``, one system-wide clock on Linux) minus it. Queueing is included. The
+offline engine has no per-token stamps, so ITL is left to the server backend. Prefix caching is off unless asked (vLLM's default is on); its
 counters come from ``LLM.get_metrics()`` (``vllm:prefix_cache_queries`` / ``vllm:prefix_cache_hits``, tokens).
 A prompt that cannot fit the context is a failed row, checked before the burst so the rest of it still runs.
 """

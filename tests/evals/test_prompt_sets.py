@@ -33,3 +33,26 @@ def test_arc_easy_sets_share_queries_and_differ_in_context():
     assert 0.25 < comp.notes["context_ratio"] < 0.42
     q = quality(raw.prompts, raw.queries, model, tok)
     assert q["accuracy"]["n"] == 3 and q["gold_logprob_per_token"]["mean"] < 0
+
+
+def test_per_query_compression_is_cached_on_disk(tmp_path, monkeypatch):
+    """The slow compressor runs once per (budget, context, query); a second build reads the file."""
+    import prompts.compress as compress_module
+    from evals.prompt_sets import PromptSet, Query, compress_per_query
+
+    calls = []
+
+    def fake_compress(prompt, target_tokens=None, **_):
+        calls.append(prompt["question"])
+        text = " ".join(" ".join(prompt["context"]).split()[:target_tokens]) + "\n\n" + prompt["question"]
+        return type("Out", (), {"text": text, "latency_s": 4.5})()
+
+    monkeypatch.setattr(compress_module, "compress", fake_compress)
+    queries = [Query(f"Question: q{i}?\nAnswer:", [" a", " b"], 0) for i in range(3)]
+    raw = PromptSet("arc_easy", "raw", [], queries)
+    context = ["Question: d1?\nAnswer: x y z", "Question: d2?\nAnswer: u v w"]
+    first = compress_per_query(raw, context, [3, 3, 4], None, None, None, tmp_path / "c.json")
+    again = compress_per_query(raw, context, [3, 3, 4], None, None, None, tmp_path / "c.json")
+    assert len(calls) == 3 and first.prompts == again.prompts  # the second build compressed nothing
+    assert first.notes["compressor_s"] == [4.5] * 3 and not first.notes["shared_prefix"]
+    assert all(p.endswith(q.text) for p, q in zip(first.prompts, queries))
