@@ -85,16 +85,17 @@ def _median_half_width(result: dict) -> float | None:
 
 
 def markdown(result: dict) -> str:
-    return (f"# Selection on an LLM: LoRA fine-tunes of {result['model']}\n\n{reading(result)}\n\n{table(result)}\n\n"
-            f"Command: `{result['command']}` ({result['seconds'] / 60:.0f} min).\n")
+    return f"# Selection on an LLM: LoRA fine-tunes of {result['model']}\n\n{block(result)}\n"
 
 
 def block(result: dict) -> str:
     """The README block: the reading, then the table."""
     return (f"{reading(result)}\n\n{table(result)}\n\n" + prose(
             "Scores: mean gold-answer log-probability per token (nats); Δ: strategy minus random, paired over the "
-            f"seeds, 95% t interval. Run: `{result['command']}` ({result['seconds'] / 60:.0f} min on a shared 2-core CPU, median "
-            f"{_median_seconds(result):.0f} s per fine-tune and score; timings are noisy, other jobs shared the cores)."))
+            f"seeds, 95% t interval. Run: `{result['command']}` ({len(result['runs'])} fine-tunes, "
+            f"{sum(r['seconds'] for r in result['runs']) / 60:.0f} min of fine-tuning and scoring in all on a shared "
+            f"2-core CPU, median {_median_seconds(result):.0f} s each; timings are noisy, other jobs shared the "
+            "cores; the command resumes finished runs from its partial file)."))
 
 
 def _median_seconds(result: dict) -> float:

@@ -77,6 +77,7 @@ BLOCKS: dict[str, Block] = {
                                "benchmarks.readme_selection:select_table"),
     "select_efficiency_reading": Block(("select_efficiency.json", "select_efficiency_balanced.json"),
                                        "benchmarks.readme_selection:select_reading"),
+    "select_finetune": Block(("select_finetune.json",), "benchmarks.readme_select_finetune:block"),
     "augment_efficiency": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_table"),
     "augment_reading": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_reading"),
     "mixture_search": Block(("mixture_search.json",), "benchmarks.readme_selection:mixture_search"),
