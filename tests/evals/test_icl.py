@@ -155,3 +155,18 @@ def test_reanalyze_sweep_pairs_by_query_id():
     assert c["accuracy_knn_minus_random"]["delta"] == pytest.approx(0.625)
     assert c["mcnemar_vs_random_seed0"]["b_only"] == 2 and c["mcnemar_vs_random_seed0"]["a_only"] == 0
     assert c["nearest_demo_label"] == 0.75 and c["copying_knn"]["nearest"] == 1.0
+
+
+def test_readme_few_shot_tables_come_from_the_json():
+    """Every table row of the README's few-shot section is what ``demo_icl.py --readme`` renders from the JSON."""
+    import json
+    from pathlib import Path
+
+    from benchmarks.demo_icl import RESULTS, readme_tables
+
+    root = Path(__file__).resolve().parents[2]
+    tables = readme_tables(json.loads((RESULTS / "demo_icl_variants.json").read_text()),
+                           json.loads((RESULTS / "demo_icl_sweep_paired.json").read_text()))
+    readme = (root / "README.md").read_text()
+    missing = [line for line in tables.splitlines() if line and line not in readme]
+    assert not missing, missing[:3]
