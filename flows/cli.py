@@ -32,20 +32,24 @@ def _add_curate(sub: argparse._SubParsersAction) -> None:
         description=(
             "Curate JSONL (.jsonl/.jsonl.gz/.jsonl.zst), JSON arrays, plain text, Parquet or Hugging Face datasets\n"
             "saved with save_to_disk, or WARC (.warc/.warc.gz: one document per HTML response; add the extract\n"
-            "step as configs/warc_demo.yaml does). Runs the `curate_corpus` Prefect flow (one task per step;\n"
-            "finished steps are reused on rerun) and writes to --out:\n"
+            "step as configs/warc_demo.yaml does). Runs the plan's units (read, fused step chains per shard,\n"
+            "global reduces, export, report; finished units are reused on rerun) and writes to --out:\n"
             "  kept/        documents that passed every step\n"
             "  removed/     one file per step: each document with step, reason, duplicate_of, cluster_id\n"
             "  quarantine/  input lines that could not be used, with file, line number and error\n"
             "  report.json, report.md, report.png   counts per step and per reason; input = kept + removed + quarantined\n"
             "\n{default_steps}\n"
-            "Work is split into shards (--shard-docs); per-shard tasks run on threads, or on Dask (--workers).\n"
+            "Work is split into shards (--shard-docs). By default the units run in this process and a background\n"
+            "recorder records the run in Prefect as a `curate_corpus` flow run (a task run per unit, the report\n"
+            "artifacts, the final state); --executor prefect runs the flow itself (a Prefect task per unit on\n"
+            "threads), --workers / --scheduler on Dask.\n"
             "Pass --config FILE (YAML or JSON, e.g. configs/demo_mail.yaml) to choose steps and thresholds.\n"
             "\nPrefect server: runs are recorded by the server at PREFECT_API_URL if set; else by the local server\n"
             "recorded in PREFECT_HOME (default ./.prefect) by `winnow server`; else the first run starts one in the\n"
             "background (~15 s, once) and later runs reuse it; it stops after 30 min unused\n"
             "(WINNOW_SERVER_IDLE_MINUTES; 0 = never) or with `winnow server --stop`. UI: the address printed.\n"
-            "WINNOW_PREFECT_SERVER=ephemeral instead starts Prefect's temporary server for each run."
+            "WINNOW_PREFECT_SERVER=ephemeral instead runs the flow (as --executor prefect) with Prefect's temporary\n"
+            "server for each run (nothing is left running)."
         ),
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="shard files or directories of shards")
@@ -64,6 +68,10 @@ def curate_options(p: argparse.ArgumentParser) -> None:
                                            spelling=CURATE_SPELLING))
     p.add_argument("--wait", action="store_true",
                    help="if another run is writing to --out, wait for it instead of stopping with an error")
+    p.add_argument("--executor", choices=("local", "prefect"), default="local",
+                   help="local (default): run in this process, recorded in Prefect by a background recorder; "
+                        "prefect: run the curate_corpus flow here, a Prefect task per unit (implied by --workers "
+                        "and --scheduler)")
     scale = p.add_mutually_exclusive_group()
     scale.add_argument("--workers", type=count_arg, metavar="N",
                        help="run the per-shard tasks on a local Dask cluster of N worker processes")
@@ -222,13 +230,20 @@ def cmd_curate(args: argparse.Namespace) -> int:
     data["reader"] |= args.reader_options.values(args)
     run_config = CurationConfig.checked(data, "options")  # flags are range-checked like the config file
     expand_inputs(args.inputs)  # fail before starting Prefect if the input is unusable
-    from flows.curate import curate_corpus, with_dask
-    from flows.server import recording_server
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    inputs = [str(p) for p in args.inputs]
+    if args.executor == "local" and not (args.workers or args.scheduler) and \
+            os.environ.get("WINNOW_PREFECT_SERVER", "auto").lower() != "ephemeral":
+        from flows.recorded_run import run_recorded  # imports no Prefect: see flows.recorded_run
 
-    flow = with_dask(args.workers, args.scheduler) if (args.workers or args.scheduler) else curate_corpus
-    with recording_server(say=lambda line: print(line, file=sys.stderr, flush=True)):  # see `winnow server`
-        report = flow(inputs=[str(p) for p in args.inputs], out_dir=args.out, config=run_config,
-                      wait_for_lock=args.wait)
+        report = run_recorded(inputs, args.out, run_config, wait_for_lock=args.wait, say=say)
+    else:
+        from flows.curate import curate_corpus, with_dask
+        from flows.server import recording_server
+
+        flow = with_dask(args.workers, args.scheduler) if (args.workers or args.scheduler) else curate_corpus
+        with recording_server(say=say):  # see `winnow server`
+            report = flow(inputs=inputs, out_dir=args.out, config=run_config, wait_for_lock=args.wait)
     out = Path(args.out).resolve()
     for warning in report.get("warnings", []):
         print(f"WARNING {warning['message']}", file=sys.stderr)

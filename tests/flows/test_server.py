@@ -66,15 +66,20 @@ def test_second_curate_reuses_the_server_and_both_runs_are_recorded(home, tmp_pa
     data = str(shared("web", "llamafactory_c4_demo.jsonl"))
     srv._write_state(home, srv.LocalServer(pid=dead_pid(), port=1))  # a server that died since: stale
 
+    # the first run is the default recorded local run: its detached recorder starts the server and records it
     first = winnow(home, "curate", data, "--out", str(tmp_path / "a"), "--config", str(tmp_path / "c.yaml"))
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "starting a local Prefect server in the background" in first.stderr
-    assert "Starting temporary server" not in first.stderr  # no thread of the run fell back to an ephemeral one
+    log, deadline = home / "winnow-recorder.log", time.monotonic() + 240
+    while "recorded; recorder cpu_seconds=" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert "starting a local Prefect server in the background" in log.read_text(), log.read_text()[-3000:]
+    assert "Starting temporary server" not in first.stderr + log.read_text()  # nothing fell back to an ephemeral one
     server = srv.read_state(home)
     assert server is not None and server.port != 1 and server.mode == "background"
     assert srv.find_server(home) == server
 
-    second = winnow(home, "curate", data, "--out", str(tmp_path / "b"), "--config", str(tmp_path / "c.yaml"))
+    second = winnow(home, "curate", data, "--out", str(tmp_path / "b"), "--config", str(tmp_path / "c.yaml"),
+                    "--executor", "prefect")  # the flow in the CLI process, on the kept server
     assert second.returncode == 0, second.stderr[-3000:]
     assert f"recording the run in the Prefect server at {server.ui_url} (pid {server.pid})" in second.stderr
     assert "Starting temporary server" not in second.stderr and srv.read_state(home) == server
@@ -82,7 +87,7 @@ def test_second_curate_reuses_the_server_and_both_runs_are_recorded(home, tmp_pa
     with temporary_settings(updates={PREFECT_API_URL: server.api_url}), get_client(sync_client=True) as client:
         runs = client.read_flow_runs()
         names = {client.read_flow(r.flow_id).name for r in runs}
-    # exactly the two CLI runs: the server was new (stale record replaced) and both runs went to it
+    # exactly the two CLI runs, of the same flow: the server was new (stale record replaced), both went to it
     assert len(runs) == 2 and names == {"curate_corpus"}
     assert all(r.state.is_completed() for r in runs)
     assert {r.parameters["out_dir"] for r in runs} == {str(tmp_path / "a"), str(tmp_path / "b")}
