@@ -48,3 +48,26 @@ def prompt_search(run: dict, draw1: dict) -> str:
     return "\n".join([f"Measured on SST-2 (SmolLM2-135M, shared 2-core CPU, ~{minutes:.0f} min per run; "
                       "`benchmarks/results/prompt_search*.json`):", ""]
                      + ["\n  ".join(prose("- " + b, 113).split("\n")) for b in (first, second, third)])
+
+
+PREFIX_ARMS = (("raw", "raw (fixed demos)"), ("compressed", "demos compressed once"),
+               ("compressed_per_query", "compressed per query"))
+
+
+def _p50(t: dict) -> str:
+    lo, hi = t["p50_ci95"]
+    return f"{t['p50']:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def prefix_cache(j: dict) -> str:
+    """The serving table of vLLM prefix caching off vs on (serving_prefix_cache.json): TTFT p50 with request
+    bootstrap intervals, the on - off difference and the cache's token hit rate."""
+    s, c = j["summary"], j["comparisons"]["on_minus_off"]
+    out = ["| arm | prompt tokens | TTFT p50 cache off (s) | TTFT p50 cache on (s) | on - off (s) | hit rate (on) |",
+           "|---|---|---|---|---|---|"]
+    for arm, label in PREFIX_ARMS:
+        off, on, d = s["cache_off"][arm], s["cache_on"][arm], c[arm]
+        out.append(f"| {label} | {j['arms'][arm]['mean_prompt_tokens']:.0f} | {_p50(off['ttft_s'])} | "
+                   f"{_p50(on['ttft_s'])} | {d['delta']:+.2f} [{d['ci'][0]:+.2f}, {d['ci'][1]:+.2f}] | "
+                   f"{on['prefix_cache']['hit_rate']:.2f} |")
+    return "\n".join(out)

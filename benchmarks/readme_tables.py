@@ -82,6 +82,7 @@ BLOCKS: dict[str, Block] = {
     "augment_reading": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_reading"),
     "mixture_search": Block(("mixture_search.json",), "benchmarks.readme_selection:mixture_search"),
     "prompt_search": Block(("prompt_search.json", "prompt_search_draw1.json"), "benchmarks.readme_prompts:prompt_search"),
+    "serving_prefix_cache": Block(("serving_prefix_cache.json",), "benchmarks.readme_prompts:prefix_cache"),
     "ablation": Block(("ablation.json",), "benchmarks.readme_ablation:ablation"),
     "prefect_ephemeral": Block(("prefect_startup.json",), _C + "prefect_ephemeral"),
     "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
