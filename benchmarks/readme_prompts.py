@@ -71,3 +71,24 @@ def prefix_cache(j: dict) -> str:
                    f"{_p50(on['ttft_s'])} | {d['delta']:+.2f} [{d['ci'][0]:+.2f}, {d['ci'][1]:+.2f}] | "
                    f"{on['prefix_cache']['hit_rate']:.2f} |")
     return "\n".join(out)
+
+
+def _icl_table(variants: dict, sweep: dict, index: int) -> str:
+    from benchmarks.demo_icl import readme_tables  # its owner's renderer (standard library only)
+
+    return readme_tables(variants, sweep).strip("\n").split("\n\n")[index]
+
+
+def icl_variants(variants: dict, sweep: dict) -> str:
+    """The few-shot section's variant-run table (demo_icl_variants.json), as `demo_icl.py --readme` renders it."""
+    return _icl_table(variants, sweep, 0)
+
+
+def icl_variant_detail(variants: dict, sweep: dict) -> str:
+    """Per-variant accuracy by template and order (demo_icl_variants.json)."""
+    return _icl_table(variants, sweep, 1)
+
+
+def icl_sweep(variants: dict, sweep: dict) -> str:
+    """The older k-sweep re-read with paired tests (demo_icl_sweep_paired.json)."""
+    return _icl_table(variants, sweep, 2)

@@ -58,6 +58,7 @@ class Block:
 
 # name -> block. Keep sorted by README order; each section's owner edits only their own entries.
 _C = "benchmarks.readme_curation:"
+_ICL = ("demo_icl_variants.json", "demo_icl_sweep_paired.json")
 BLOCKS: dict[str, Block] = {
     "demo": Block(("demo_counts.json", "prefect_startup.json"), _C + "demo"),
     "dedup_scripts": Block(("dedup_scripts.json",), _C + "dedup_scripts"),
@@ -82,6 +83,9 @@ BLOCKS: dict[str, Block] = {
     "augment_reading": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_reading"),
     "mixture_search": Block(("mixture_search.json",), "benchmarks.readme_selection:mixture_search"),
     "prompt_search": Block(("prompt_search.json", "prompt_search_draw1.json"), "benchmarks.readme_prompts:prompt_search"),
+    "icl_variants": Block(_ICL, "benchmarks.readme_prompts:icl_variants"),
+    "icl_variant_detail": Block(_ICL, "benchmarks.readme_prompts:icl_variant_detail"),
+    "icl_sweep": Block(_ICL, "benchmarks.readme_prompts:icl_sweep"),
     "serving_prefix_cache": Block(("serving_prefix_cache.json",), "benchmarks.readme_prompts:prefix_cache"),
     "ablation": Block(("ablation.json",), "benchmarks.readme_ablation:ablation"),
     "prefect_ephemeral": Block(("prefect_startup.json",), _C + "prefect_ephemeral"),
