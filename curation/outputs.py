@@ -63,9 +63,9 @@ def require_documents(read_stage: StageSummary) -> None:
 
 
 def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[StageSummary], exported: list[ExportResult],
-                  config: CurationConfig) -> dict:
-    """Exports the quarantine, checks the invariant against the exported files, and returns report.json's dict
-    (``CurationReport.as_json``)."""
+                  config: CurationConfig) -> CurationReport:
+    """Exports the quarantine, checks the invariant against the exported files, and returns the report (before
+    ``curation.report.write_report`` adds its warnings and writes it)."""
     run = Path(run_dir)
     fmt, read = config.output_format, stages[0]
     n_quarantined = sum(export(p, run / "quarantine" / f"part-{i:05d}", fmt) for i, p in enumerate(read.quarantine_paths))
@@ -82,7 +82,7 @@ def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[StageSumm
     if not report.invariant_ok:
         from curation.report import write_report
 
-        write_report(run, report.as_json())
+        write_report(run, report)
         raise InvariantError(
             f"{n_input} input records but kept {n_kept} + removed {n_removed} + quarantined {n_quarantined} "
             f"= {n_kept + n_removed + n_quarantined}; see {run / 'report.json'}"
@@ -90,7 +90,7 @@ def write_outputs(run_dir: str | Path, inputs: list[str], stages: list[StageSumm
     from curation.corpus_stats import corpus_stats
 
     report.corpus = corpus_stats(run, report.config)  # per-domain documents/tokens, token totals, PII counts
-    return report.as_json()
+    return report
 
 
 def clear_outputs(run_dir: str | Path) -> None:

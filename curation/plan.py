@@ -204,7 +204,7 @@ class ReportUnit:
 
     def run(self) -> dict:
         report = write_outputs(self.run_dir, list(self.files), list(self.stages), list(self.exported), self.config)
-        return write_report(self.run_dir, report)
+        return write_report(self.run_dir, report).as_json()
 
 
 @dataclass(frozen=True)

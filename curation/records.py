@@ -166,6 +166,14 @@ class StageSummary:
     def removed_path(self, key: str) -> str:
         return next(s.removed_path for s in self.shards if s.key == key)
 
+    @classmethod
+    def from_report_row(cls, row: dict, index: int) -> StageSummary:
+        """A stage as ``report.json`` lists it (``report_row``); per-shard paths and inputs are not in the row."""
+        return cls(name=row["name"], index=index, input=row["input"], kept=row["kept"], removed=row["removed"],
+                   reasons=dict(row.get("reasons", {})), seconds=row["seconds"], reused=row.get("reused", False),
+                   unjudged=dict(row.get("unjudged", {})), quarantined=row.get("quarantined"),
+                   stats=row.get("stats"))
+
     def report_row(self) -> dict:
         """This stage's entry in ``report.json``'s ``steps`` (keys and order as before the records existed)."""
         row = {"name": self.name, "input": self.input, "kept": self.kept, "removed": self.removed,
@@ -182,7 +190,8 @@ class StageSummary:
 
 @dataclass
 class CurationReport:
-    """``report.json`` before ``curation.report.write_report`` adds ``warnings`` and the report file paths."""
+    """``report.json``: ``curation.report.write_report`` adds ``warnings`` (drop alarms; None until then) and the
+    report file paths to ``outputs``; ``from_json`` reads one back (``curation.report.load_report``)."""
 
     input: int
     kept: int
@@ -196,6 +205,17 @@ class CurationReport:
     config: dict
     finished_at: str
     corpus: dict | None = None
+    warnings: list[dict] | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> CurationReport:
+        """``as_json``'s inverse: ``from_json(r).as_json() == r`` for a report.json ``r`` (same keys, same order)."""
+        return cls(input=data["input"], kept=data["kept"], removed=data["removed"], quarantined=data["quarantined"],
+                   invariant_ok=data.get("invariant_ok", False),
+                   steps=[StageSummary.from_report_row(row, i) for i, row in enumerate(data["steps"])],
+                   shards=data.get("shards", 0), inputs=list(data.get("inputs", [])),
+                   outputs=dict(data.get("outputs", {})), config=data.get("config", {}),
+                   finished_at=data.get("finished_at", ""), corpus=data.get("corpus"), warnings=data.get("warnings"))
 
     def as_json(self) -> dict:
         """The report as other tools read it (``curation.report.REPORT_KEYS`` and the rest, same order)."""
@@ -205,4 +225,6 @@ class CurationReport:
                "config": self.config, "finished_at": self.finished_at}
         if self.corpus is not None:
             out["corpus"] = self.corpus
+        if self.warnings is not None:
+            out["warnings"] = self.warnings
         return out

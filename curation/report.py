@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from core.storage import atomic_write_json, atomic_write_text
+from curation.records import CurationReport
 
 REPORT_KEYS = ("input", "kept", "removed", "quarantined", "steps")
 DEFAULT_DROP_ALARM = 0.9
@@ -23,7 +24,9 @@ class DropAlarmError(RuntimeError):
 
 
 def drop_alarms(steps: list[dict], threshold: float = DEFAULT_DROP_ALARM) -> list[dict]:
-    """One warning per step (the read stage counts its quarantine) removing more than ``threshold`` of its input."""
+    """One warning per step (the read stage counts its quarantine) removing more than ``threshold`` of its input.
+
+    ``steps``: report.json's step rows (``StageSummary.report_row``); the warnings are report.json's too."""
     warnings = []
     for position, s in enumerate(steps):
         dropped = s["removed"] + s.get("quarantined", 0)
@@ -42,16 +45,23 @@ def drop_alarms(steps: list[dict], threshold: float = DEFAULT_DROP_ALARM) -> lis
     return warnings
 
 
-def alarm_error(report: dict) -> DropAlarmError | None:
-    """The error a strict run ends with when drop alarms fired (raised after the report is on disk), else None."""
-    if not report.get("warnings"):
+def alarm_error(report: CurationReport | dict) -> DropAlarmError | None:
+    """The error a strict run ends with when drop alarms fired (raised after the report is on disk), else None.
+
+    ``report``: the written report, or report.json's dict as ``curation.execute`` returns it."""
+    if isinstance(report, dict):
+        report = CurationReport.from_json(report)
+    if not report.warnings:
         return None
-    where = report.get("outputs", {}).get("report_md", "report.md")
-    return DropAlarmError("strict run failed: " + " | ".join(w["message"] for w in report["warnings"])
+    where = report.outputs.get("report_md", "report.md")
+    return DropAlarmError("strict run failed: " + " | ".join(w["message"] for w in report.warnings)
                           + f" (report: {where})")
 
 
-def load_report(run_dir: str | Path) -> dict:
+def load_report(run_dir: str | Path) -> CurationReport:
+    """``RUN_DIR/report.json`` as a ``CurationReport`` (``.as_json()`` gives the file's dict back, keys in order).
+
+    Raises FileNotFoundError without the file, ValueError when it lacks ``REPORT_KEYS``."""
     path = Path(run_dir) / "report.json"
     if not path.exists():
         raise FileNotFoundError(f"{path}: no report here (is {run_dir} a `winnow curate` output directory?)")
@@ -59,73 +69,74 @@ def load_report(run_dir: str | Path) -> dict:
     missing = [k for k in REPORT_KEYS if k not in report]
     if missing:
         raise ValueError(f"{path}: not a winnow curation report (missing {', '.join(missing)})")
-    return report
+    return CurationReport.from_json(report)
 
 
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def render_markdown(report: dict) -> str:
-    n = report["input"]
-    ok = "holds" if report.get("invariant_ok") else "BROKEN"
+def render_markdown(report: CurationReport) -> str:
+    n = report.input
+    ok = "holds" if report.invariant_ok else "BROKEN"
+    warnings = report.warnings or []
     lines = ["# winnow curation report", ""]
-    for w in report.get("warnings", []):
+    for w in warnings:
         lines += [f"> **WARNING** {w['message']}", ">"]
-    if report.get("warnings"):
+    if warnings:
         lines[-1] = ""
     lines += [
-        f"**{report['kept']:,} of {n:,} documents kept ({_pct(report['kept'], n)})**",
+        f"**{report.kept:,} of {n:,} documents kept ({_pct(report.kept, n)})**",
         "",
-        f"Invariant {ok}: input {n:,} = kept {report['kept']:,} + removed {report['removed']:,} "
-        f"+ quarantined {report['quarantined']:,}",
+        f"Invariant {ok}: input {n:,} = kept {report.kept:,} + removed {report.removed:,} "
+        f"+ quarantined {report.quarantined:,}",
         "",
         "| # | step | in | kept | removed | % removed | seconds | reused |",
         "|---|---|---:|---:|---:|---:|---:|:---:|",
     ]
-    alarmed = {w["position"] for w in report.get("warnings", [])}
-    for i, s in enumerate(report["steps"]):
-        dropped = s["removed"] + s.get("quarantined", 0)
+    alarmed = {w["position"] for w in warnings}
+    for i, s in enumerate(report.steps):
+        dropped = s.removed + (s.quarantined or 0)
         lines.append(
-            f"| {i} | {s['name']}{' **(drop alarm)**' if i in alarmed else ''} | {s['input']:,} | {s['kept']:,} | {dropped:,} | {_pct(dropped, s['input'])} "
-            f"| {s['seconds']:.2f} | {'yes' if s.get('reused') else ''} |"
+            f"| {i} | {s.name}{' **(drop alarm)**' if i in alarmed else ''} | {s.input:,} | {s.kept:,} | {dropped:,} | {_pct(dropped, s.input)} "
+            f"| {s.seconds:.2f} | {'yes' if s.reused else ''} |"
         )
     lines += ["", "## Why documents left", "", "| step | reason | documents |", "|---|---|---:|"]
-    for s in report["steps"]:
-        for reason, count in s.get("reasons", {}).items():
-            lines.append(f"| {s['name']} | {reason} | {count:,} |")
-    unjudged = [(s["name"], s["unjudged"]) for s in report["steps"] if s.get("unjudged")]
+    for s in report.steps:
+        for reason, count in s.reasons.items():
+            lines.append(f"| {s.name} | {reason} | {count:,} |")
+    unjudged = [(s.name, s.unjudged) for s in report.steps if s.unjudged]
     if unjudged:
         lines += ["", "## Passed through unjudged", "",
                   "These rules count words split at spaces (and Gopher quality English stop words): they cannot judge "
                   "these documents, so they kept them without a verdict (column `unjudged` on each document).", "",
                   "| step | language or script | documents |", "|---|---|---:|"]
         lines += [f"| {name} | {lang} | {count:,} |" for name, counts in unjudged for lang, count in counts.items()]
-    stats = [(s["name"], s["stats"]) for s in report["steps"] if s.get("stats")]
+    stats = [(s.name, s.stats) for s in report.steps if s.stats]
     if stats:
         lines += ["", "## Global step details", ""]
         lines += [f"- {name}: " + ", ".join(f"{k} {v}" for k, v in st.items()) for name, st in stats]
     from curation.corpus_stats import corpus_markdown
 
-    lines += corpus_markdown(report)  # tokens, PII, top domains (when the run has them)
-    outputs = report.get("outputs", {})
+    lines += corpus_markdown({"corpus": report.corpus})  # tokens, PII, top domains (when the run has them)
+    outputs = report.outputs
     if outputs:
         lines += ["", "## Files", "", f"- kept: `{outputs.get('kept')}/`", f"- removed: `{outputs.get('removed')}/NN-step/`",
                   f"- quarantine: `{outputs.get('quarantine')}/`", "- plot: `report.png`"]
     return "\n".join(lines) + "\n"
 
 
-def render_plot(report: dict, path: Path) -> None:
+def render_plot(report: CurationReport, path: Path) -> None:
     """Documents left after each step (left) and the drop reasons (right): the two things people look for."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = report["steps"]
-    names = ["input"] + [s["name"] for s in steps]
-    left = [report["input"]] + [s["kept"] for s in steps]
-    reasons = [(f"{s['name']}: {r}", c) for s in steps for r, c in s.get("reasons", {}).items()]
+    steps = report.steps
+    names = ["input"] + [s.name for s in steps]
+    left = [report.input] + [s.kept for s in steps]
+    reasons = [(f"{s.name}: {r}", c) for s in steps for r, c in s.reasons.items()]
     reasons = sorted(reasons, key=lambda rc: rc[1])[-20:]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [1, 1.2]})
     ax1.plot(range(len(names)), left, marker="o", color="#2b6cb0")
@@ -142,8 +153,8 @@ def render_plot(report: dict, path: Path) -> None:
     ax2.set_xlabel("documents removed")
     ax2.set_title("Why documents left (top 20)")
     fig.suptitle(
-        f"{report['kept']:,} kept / {report['removed']:,} removed / {report['quarantined']:,} quarantined "
-        f"of {report['input']:,}",
+        f"{report.kept:,} kept / {report.removed:,} removed / {report.quarantined:,} quarantined "
+        f"of {report.input:,}",
         fontsize=10,
     )
     fig.tight_layout()
@@ -153,14 +164,15 @@ def render_plot(report: dict, path: Path) -> None:
     tmp.replace(path)
 
 
-def write_report(run_dir: str | Path, report: dict) -> dict:
-    """Adds ``warnings`` (drop alarms at the run's ``drop_alarm`` share), then writes report.png/.md/.json."""
+def write_report(run_dir: str | Path, report: CurationReport) -> CurationReport:
+    """Adds ``warnings`` (drop alarms at the run's ``drop_alarm`` share) and the report paths to ``outputs``, then
+    writes report.png/.md/.json; returns the same report."""
     run = Path(run_dir)
-    threshold = report.get("config", {}).get("drop_alarm", DEFAULT_DROP_ALARM)
-    report["warnings"] = drop_alarms(report["steps"], threshold)
-    report.setdefault("outputs", {})["report_md"] = str(run / "report.md")
-    report["outputs"]["plot"] = str(run / "report.png")
+    threshold = report.config.get("drop_alarm", DEFAULT_DROP_ALARM)
+    report.warnings = drop_alarms([s.report_row() for s in report.steps], threshold)
+    report.outputs["report_md"] = str(run / "report.md")
+    report.outputs["plot"] = str(run / "report.png")
     render_plot(report, run / "report.png")
     atomic_write_text(run / "report.md", render_markdown(report))
-    atomic_write_json(run / "report.json", report)
+    atomic_write_json(run / "report.json", report.as_json())
     return report

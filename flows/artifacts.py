@@ -12,29 +12,30 @@ from prefect import task
 from prefect.artifacts import Artifact, LinkArtifact, MarkdownArtifact, TableArtifact
 from prefect.cache_policies import NONE as NO_CACHE
 
+from curation.records import CurationReport
 from curation.report import render_markdown
 
 
-def report_artifacts(report: dict, key_prefix: str = "curation",
+def report_artifacts(report: CurationReport, key_prefix: str = "curation",
                      flow_run_id: UUID | None = None) -> list[Artifact]:
-    """report.json's dict as Prefect artifacts (keys ``{key_prefix}-report``, ``-steps``, ``-domains``, ``-plot``).
+    """The report as Prefect artifacts (keys ``{key_prefix}-report``, ``-steps``, ``-domains``, ``-plot``).
 
     ``flow_run_id``: attach them to that run (else to the current flow/task run when created)."""
     run = {"flow_run_id": flow_run_id} if flow_run_id else {}
     artifacts: list[Artifact] = [
         MarkdownArtifact(markdown=render_markdown(report), key=f"{key_prefix}-report",
                          description="curation report", **run),
-        TableArtifact(table=[{"step": s["name"], "input": s["input"], "kept": s["kept"],
-                              "removed": s["removed"] + s.get("quarantined", 0), "seconds": s["seconds"]}
-                             for s in report["steps"]],
+        TableArtifact(table=[{"step": s.name, "input": s.input, "kept": s.kept,
+                              "removed": s.removed + (s.quarantined or 0), "seconds": s.seconds}
+                             for s in report.steps],
                       key=f"{key_prefix}-steps", description="documents in / kept / removed per step", **run),
     ]
-    domains = (report.get("corpus") or {}).get("domains")
+    domains = (report.corpus or {}).get("domains")
     if domains:
         artifacts.append(TableArtifact(
             table=domains, key=f"{key_prefix}-domains", **run,
             description="documents (and tokens, with a tokenize step) kept / removed per top domain"))
-    plot = report.get("outputs", {}).get("plot")
+    plot = report.outputs.get("plot")
     if plot:
         artifacts.append(LinkArtifact(link=f"file://{plot}", link_text="report.png", key=f"{key_prefix}-plot",
                                       description="documents left per step and drop reasons", **run))
@@ -42,6 +43,6 @@ def report_artifacts(report: dict, key_prefix: str = "curation",
 
 
 @task(name="publish-report", cache_policy=NO_CACHE)
-def publish_curation_report(report: dict, key_prefix: str = "curation") -> None:
+def publish_curation_report(report: CurationReport, key_prefix: str = "curation") -> None:
     for artifact in report_artifacts(report, key_prefix):
         artifact.create(_sync=True)  # the sync path (async_dispatch would pick async in an event loop)

@@ -270,10 +270,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from curation.report import load_report, render_markdown
 
     report = load_report(args.run_dir)
-    print(json.dumps(report, indent=2) if args.json else render_markdown(report), end="")
-    total = report["kept"] + report["removed"] + report["quarantined"]
-    if total != report["input"]:
-        print(f"\nwinnow: counts do not add up: {total} != input {report['input']}", file=sys.stderr)
+    print(json.dumps(report.as_json(), indent=2) if args.json else render_markdown(report), end="")
+    total = report.kept + report.removed + report.quarantined
+    if total != report.input:
+        print(f"\nwinnow: counts do not add up: {total} != input {report.input}", file=sys.stderr)
         return 1
     return 0
 

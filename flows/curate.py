@@ -10,6 +10,7 @@ from prefect.states import Failed
 from curation.config import CurationConfig
 from curation.execute import execute
 from curation.plan import CurationPlan
+from curation.records import CurationReport
 from curation.report import alarm_error
 from core.storage import run_lock
 from flows.artifacts import publish_curation_report
@@ -30,7 +31,7 @@ def curate_corpus(inputs: list[str], out_dir: str, config: CurationConfig | None
     with run_lock(plan.run_dir, wait=wait_for_lock):
         report = execute(plan, PrefectExecutor())
     log = get_run_logger()
-    publish_curation_report(report)
+    publish_curation_report(CurationReport.from_json(report))
     for warning in report.get("warnings", []):
         log.warning(warning["message"])
     log.info("report: %s", Path(plan.run_dir) / "report.md")

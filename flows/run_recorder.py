@@ -126,6 +126,7 @@ async def record(handoff: Path, request: dict) -> None:
     from prefect.settings import get_current_settings
     from prefect.states import Completed, Crashed, Failed, Running
 
+    from curation.report import load_report
     from flows.artifacts import report_artifacts
     from flows.curate import curate_corpus
     from flows.curation_tasks import TASKS
@@ -149,7 +150,7 @@ async def record(handoff: Path, request: dict) -> None:
                                                 timestamp=_at(line["time"]), flow_run_id=run.id)
                                       for line in result["logs"]])
         if result.get("report_path") and Path(result["report_path"]).exists():
-            report = json.loads(Path(result["report_path"]).read_text())
+            report = load_report(Path(result["report_path"]).parent)
             with warnings.catch_warnings():  # "artifact creation outside of a flow run": it names the flow run
                 warnings.simplefilter("ignore", FutureWarning)
                 for artifact in report_artifacts(report, flow_run_id=run.id):

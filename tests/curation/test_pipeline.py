@@ -104,11 +104,13 @@ def test_outputs_account_for_every_document(dolma_run):
 
 def test_report_files_are_written_and_stable(dolma_run):
     out, report = dolma_run
-    loaded = load_report(out)
-    assert [s["name"] for s in loaded["steps"]] == list(DOLMA_EXPECTED)
-    for s in loaded["steps"]:
-        assert {"name", "input", "kept", "removed", "seconds"} <= set(s)
-        assert s["input"] == s["kept"] + s["removed"] + s.get("quarantined", 0)
+    loaded = load_report(out)  # typed: a CurationReport
+    on_disk = json.loads((out / "report.json").read_text())
+    assert json.dumps(loaded.as_json()) == json.dumps(on_disk)  # read back: the same keys in the same order
+    assert [s.name for s in loaded.steps] == list(DOLMA_EXPECTED)
+    for row, s in zip(on_disk["steps"], loaded.steps):
+        assert {"name", "input", "kept", "removed", "seconds"} <= set(row)
+        assert s.input == s.kept + s.removed + (s.quarantined or 0)
     md = (out / "report.md").read_text()
     assert "Invariant holds: input 697 = kept 112 + removed 558 + quarantined 27" in md
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
