@@ -87,6 +87,8 @@ BLOCKS: dict[str, Block] = {
     "icl_variant_detail": Block(_ICL, "benchmarks.readme_prompts:icl_variant_detail"),
     "icl_sweep": Block(_ICL, "benchmarks.readme_prompts:icl_sweep"),
     "serving_prefix_cache": Block(("serving_prefix_cache.json",), "benchmarks.readme_prompts:prefix_cache"),
+    "eval_demo": Block(("eval_demo/compare.json", "eval_demo/raw/eval_report.json",
+                        "eval_demo/curated/eval_report.json"), "benchmarks.readme_evals:eval_demo"),
     "ablation": Block(("ablation.json",), "benchmarks.readme_ablation:ablation"),
     "prefect_ephemeral": Block(("prefect_startup.json",), _C + "prefect_ephemeral"),
     "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
