@@ -86,6 +86,8 @@ BLOCKS: dict[str, Block] = {
     "icl_variants": Block(_ICL, "benchmarks.readme_prompts:icl_variants"),
     "icl_variant_detail": Block(_ICL, "benchmarks.readme_prompts:icl_variant_detail"),
     "icl_sweep": Block(_ICL, "benchmarks.readme_prompts:icl_sweep"),
+    "compress_quality": Block(("compress_quality.json",), "benchmarks.readme_prompts:compress_quality"),
+    "compress_reading": Block(("compress_quality.json",), "benchmarks.readme_prompts:compress_reading"),
     "serving_prefix_cache": Block(("serving_prefix_cache.json",), "benchmarks.readme_prompts:prefix_cache"),
     "eval_demo": Block(("eval_demo/compare.json", "eval_demo/raw/eval_report.json",
                         "eval_demo/curated/eval_report.json"), "benchmarks.readme_evals:eval_demo"),
