@@ -157,3 +157,35 @@ def compress_reading(j: dict) -> str:
         f"The latency columns were measured while other benchmarks shared the 2 cores; BoolQ's compressed prompts "
         f"came out *slower*, so treat latencies as indicative only."]
     return "\n".join("\n  ".join(prose("- " + b, 113).split("\n")) for b in bullets)
+
+
+SERVING_SETS = (("gsm8k", "GSM8K"), ("arc_easy", "ARC-Easy"))
+SET_NAMES = {"raw": "raw", "selected": "kNN", "compressed": "compressed"}
+
+
+def serving_prompts(j: dict) -> str:
+    """The cache-off serving table (serving_prompts.json): prompt tokens, quality with its interval, MCR, TTFT p50
+    per backend with its request bootstrap interval, and the server's output tokens/s."""
+    cells = {(c["backend"], c["task"], c["set"]): c for c in j["cells"]}
+
+    def ttft(backend: str, task: str, name: str) -> str:
+        t = cells[(backend, task, name)]["ttft_s"]
+        return f"{t['p50']:.1f} [{t['p50_ci95'][0]:.1f}, {t['p50_ci95'][1]:.1f}] s"
+
+    out = ["| task / set | prompt tokens | quality (95% interval) | MCR | TTFT p50 transformers | vLLM engine | "
+           "vLLM server | out tok/s (server) |", "|---|---|---|---|---|---|---|---|"]
+    for task, label in SERVING_SETS:
+        for i, (name, s) in enumerate(j["sets"][task].items()):
+            q = s["quality"]
+            if "accuracy" in q:
+                a = q["accuracy"]
+                qual = f"acc {a['mean']:.2f} [{a['ci95'][0]:.2f}, {a['ci95'][1]:.2f}]"
+            else:
+                g = q["gold_logprob_per_token"]
+                qual = (f"{'gold lp/tok ' if i == 0 else ''}{g['mean']:.3f} [{g['ci95'][0]:.2f}, "
+                        f"{g['ci95'][1]:.2f}]")
+            out.append(f"| {label} {SET_NAMES.get(name, name)} | {s['mean_prompt_tokens']:,.0f} | {qual} | "
+                       f"{s['mcr']:.2f} | {ttft('transformers', task, name)} | {ttft('vllm', task, name)} | "
+                       f"{ttft('vllm-server', task, name)} | "
+                       f"{cells[('vllm-server', task, name)]['output_token_throughput']:.1f} |")
+    return "\n".join(out)

@@ -88,6 +88,7 @@ BLOCKS: dict[str, Block] = {
     "icl_sweep": Block(_ICL, "benchmarks.readme_prompts:icl_sweep"),
     "compress_quality": Block(("compress_quality.json",), "benchmarks.readme_prompts:compress_quality"),
     "compress_reading": Block(("compress_quality.json",), "benchmarks.readme_prompts:compress_reading"),
+    "serving_prompts": Block(("serving_prompts.json",), "benchmarks.readme_prompts:serving_prompts"),
     "serving_prefix_cache": Block(("serving_prefix_cache.json",), "benchmarks.readme_prompts:prefix_cache"),
     "eval_demo": Block(("eval_demo/compare.json", "eval_demo/raw/eval_report.json",
                         "eval_demo/curated/eval_report.json"), "benchmarks.readme_evals:eval_demo"),
