@@ -189,3 +189,59 @@ def serving_prompts(j: dict) -> str:
                        f"{ttft('vllm-server', task, name)} | "
                        f"{cells[('vllm-server', task, name)]['output_token_throughput']:.1f} |")
     return "\n".join(out)
+
+
+def _sec(d: dict, digits: int = 2) -> str:
+    return f"{d['delta']:+.{digits}f} [{d['ci'][0]:+.{digits}f}, {d['ci'][1]:+.{digits}f}] s"
+
+
+def _noise(d: dict) -> str:
+    return "within noise" if d["ci"][0] <= 0 <= d["ci"][1] else ("faster" if d["ci"][1] < 0 else "slower")
+
+
+def prefix_cache_reading(j: dict, cache_off_run: dict) -> str:
+    """When compression pays with vLLM's prefix cache off and on (serving_prefix_cache.json; the quality sentence
+    from the cache-off run, serving_prompts.json)."""
+    s, c = j["summary"], j["comparisons"]
+    off, on_ = c["vs_raw_cache_off"], c["vs_raw_cache_on"]
+    once_cost = j["compression_costs"]["compressed_shared_once_s"]
+    saved = -off["compressed"]["delta"]
+    raw_on = s["cache_on"]["raw"]
+    pq = j["compression_costs"]["per_query_compressor_s"]
+    v = j["verdict"]
+    requests = sum(x["requests"] for x in j["cells"])
+    failed = sum(x["failed"] for x in j["cells"])
+    arc = cache_off_run["sets"]["arc_easy"]
+    a_c, a_r = arc["compressed"]["quality"]["accuracy"], arc["raw"]["quality"]["accuracy"]
+    overlap = a_c["ci95"][0] <= a_r["ci95"][1] and a_r["ci95"][0] <= a_c["ci95"][1]
+    reps = raw_on["ttft_s"]["per_rep_p50"]
+    deltas = sorted(-off[a]["delta"] for a in ("compressed", "compressed_per_query"))
+    bullets = [
+        f"**Cache off**: both compressions cut TTFT p50 by {deltas[0]:.2f}-{deltas[1]:.2f} s against raw (compressed "
+        f"once {_sec(off['compressed'])}, per query {_sec(off['compressed_per_query'])}). Compressing the shared "
+        f"demos once cost {once_cost:.1f} s, which is repaid after about {once_cost / saved:.0f} requests that miss "
+        f"the cache.",
+        f"**Cache on**: raw prompts hit {100 * raw_on['prefix_cache']['hit_rate']:.0f}% of their tokens and their "
+        f"TTFT p50 falls to {raw_on['ttft_s']['p50']:.2f} s. The once-compressed prefix against raw: "
+        f"{_sec(on_['compressed'], 3)}, {_noise(on_['compressed'])}. Per-query compression against the cached raw "
+        f"prompt: {_sec(on_['compressed_per_query'])}, {_noise(on_['compressed_per_query'])}, as its prompts share "
+        f"only some leading blocks (hit rate {s['cache_on']['compressed_per_query']['prefix_cache']['hit_rate']:.2f}). "
+        f"That is before its compressor cost of {pq['value']:.1f} s p50 per prompt [{pq['ci95'][0]:.1f}, "
+        f"{pq['ci95'][1]:.1f}] ({pq['n']} prompts). So per-query compression "
+        + ("never pays once the cache is on" if not v["per_query_compression_pays_with_cache_on"] else
+           "pays here even with the cache on") + ". Shared-demo compression pays only on cache misses: a cold "
+        f"start, evictions, or a prefix that changes.",
+        f"Quality was not scored in this run (`--skip-quality`, to fit the shared CPU). The earlier "
+        f"{cache_off_run['queries']}-query run above had ARC accuracy {a_c['mean']:.2f} for the once-compressed demos "
+        f"vs {a_r['mean']:.2f} raw (intervals {'overlapping' if overlap else 'apart'}). Per-query compression's "
+        f"quality is unmeasured."]
+    return "\n".join(
+        [prose(f"When compression pays, on this CPU ({requests} requests, "
+               f"{'none' if not failed else failed} failed):")]
+        + ["\n  ".join(prose("- " + b, 113).split("\n")) for b in bullets]
+        + ["", prose(f"Caveats: the cache-off and cache-on servers ran one after the other on a busy shared machine. "
+                     f"The per-repetition p50s spread {max(reps) / min(reps):.0f}x (raw with the cache on: "
+                     f"{min(reps):.2f}-{max(reps):.2f} s), so these timings are noisy. Only {j['task']} was run (GSM8K's "
+                     f"~{cache_off_run['sets']['gsm8k']['raw']['mean_prompt_tokens']:.0f}-token prompts did not fit "
+                     f"the time). "
+                     f"No GPU was used.")])
