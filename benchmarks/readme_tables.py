@@ -92,6 +92,7 @@ BLOCKS: dict[str, Block] = {
     "serving_prefix_cache": Block(("serving_prefix_cache.json",), "benchmarks.readme_prompts:prefix_cache"),
     "eval_demo": Block(("eval_demo/compare.json", "eval_demo/raw/eval_report.json",
                         "eval_demo/curated/eval_report.json"), "benchmarks.readme_evals:eval_demo"),
+    "serving_reading": Block(("serving_prompts.json",), "benchmarks.readme_prompts:serving_reading"),
     "prefix_cache_reading": Block(("serving_prefix_cache.json", "serving_prompts.json"),
                                   "benchmarks.readme_prompts:prefix_cache_reading"),
     "ablation": Block(("ablation.json",), "benchmarks.readme_ablation:ablation"),
