@@ -1,12 +1,33 @@
-"""Prompt compression, measured: tokens, achieved ratio, compressor latency, and what SmolLM2-135M keeps.
+"""Prompt compression, measured: both compressors against trivial baselines at the same token budgets, and the
+classifier's speed against the self-information compressor's on the same prompts, in one run.
 
-Tasks: GSM8K with the OLMES 8-shot chain-of-thought context (metric: log-likelihood per token of the gold
-solution), ARC-Easy and BoolQ with a fixed 5-shot cloze context (accuracy and gold log-likelihood). The
-few-shot context is shared by every query, so it is compressed once per rate (question-agnostic coarse step)
-and the query is appended untouched. Latency: greedy generation of 16 tokens with transformers on the CPU,
-original vs compressed prompt, next to the compressor's own time (per prompt and amortized over the queries).
+Quality (``cells``): GSM8K with the OLMES 8-shot chain-of-thought context (metric: log-likelihood per token of the
+gold solution), ARC-Easy and BoolQ with a fixed 5-shot cloze context (accuracy and gold log-likelihood). The
+few-shot context is shared by every query, so it is cut once per rate (question-agnostic) and the query is
+appended untouched. Methods at each budget (``round(rate x context tokens)`` SmolLM2 tokens):
 
-    python benchmarks/compress_quality.py --queries 40
+- ``self_information``: today's compressor (coarse step + SmolLM2 iterative self-information);
+- ``classifier``: the same coarse step + the keep/drop word classifier distilled from it (LLMLingua-2 style);
+- ``truncate_head`` / ``truncate_tail``: the first / last N tokens of the context;
+- ``whole_demos``: the leading demonstrations, dropping whole ones from the end until the context fits;
+- ``no_demos``: no context at all (zero-shot; one cell per task).
+
+Every comparison is paired per query (``core.statistics.paired_difference`` on per-query gold log-probability
+and on 0/1 correctness), with ``verdict`` saying better / worse only when the 95% interval excludes 0.
+Agreement: the share of free words (not protected) on which classifier and self-information make the same
+keep/drop decision at the same budget.
+
+Speed (``speed``): ``--speed-prompts`` per-query 5-shot ARC-Easy prompts (the 5 demos + the question, so the
+coarse step is question-aware), each compressed by both methods at each of ``--speed-rates`` in alternating
+order; wall and CPU seconds per prompt (CPU: this process, all threads), medians with bootstrap intervals
+(``percentile_ci``) and the per-prompt speed-up (self-information / classifier). The machine is shared: wall times
+are noisy, CPU seconds less so. Each compressed prompt is also scored on its own query (gold log-probability).
+
+    python benchmarks/compress_quality.py --queries 40 --threads 1
+    # or side by side on a loaded machine, then merged:
+    python benchmarks/compress_quality.py --tasks arc_easy --out a.json & \
+    python benchmarks/compress_quality.py --tasks gsm8k boolq --speed-prompts 0 --out b.json; wait
+    python benchmarks/compress_quality.py --merge a.json b.json
 """
 
 from __future__ import annotations
@@ -16,98 +37,292 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-
-def evaluate(context_text: str, queries, model, tok) -> dict:
-    from evals.prompt_sets import quality
-
-    return quality([f"{context_text}\n\n{q.text}" if context_text else q.text for q in queries], queries, model, tok)
+COMPRESSORS = ("self_information", "classifier")
+BASELINES = ("truncate_head", "truncate_tail", "whole_demos", "no_demos")
 
 
-def generation_latency(context_text: str, queries, model, tok, n: int, new_tokens: int = 16) -> dict:
+def _common(seqs: list[list[int]]) -> int:
+    n = min(len(x) for x in seqs)
+    for j in range(n):
+        if any(x[j] != seqs[0][j] for x in seqs):
+            return j
+    return n
+
+
+def per_query(prompts: list[str], queries, model, tok) -> dict:
+    """Per-query gold log-prob per token and 0/1 correctness: ``evals.prompt_sets.quality``'s scoring (cloze,
+    length-normalized; lm-eval's context/continuation split), unsummarized. The token prefix all prompts share
+    (the few-shot context) is run once and its KV cache reused, then each query's own part once per query."""
+    import copy
+
     import numpy as np
     import torch
 
-    times, prompt_tokens = [], []
-    for q in queries[:n]:
-        ids = tok(f"{context_text}\n\n{q.text}", return_tensors="pt", add_special_tokens=False)
-        t0 = time.perf_counter()
-        with torch.inference_mode():
-            out = model.generate(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
-                                 pad_token_id=tok.eos_token_id)
-        times.append(time.perf_counter() - t0)
-        assert out.shape[1] - ids["input_ids"].shape[1] == new_tokens  # output length verified
-        prompt_tokens.append(ids["input_ids"].shape[1])
-    return {"e2e_s_p50": float(np.median(times)), "e2e_s_mean": float(np.mean(times)), "requests": len(times),
-            "new_tokens": new_tokens, "mean_prompt_tokens": float(np.mean(prompt_tokens))}
+    from core.lm_scoring import score_continuations, split_continuation
+
+    multi = all(len(q.choices) > 1 for q in queries)
+    seqs = []  # per query: (context ids, continuation ids) per scored choice
+    for prompt, q in zip(prompts, queries):
+        ids = tok(prompt, add_special_tokens=False)["input_ids"]
+        choices = q.choices if multi else q.choices[q.gold:q.gold + 1]
+        seqs.append([split_continuation(tok, prompt, c, ids) for c in choices])
+    shared = min(_common([c for s in seqs for c, _ in s]), min(len(c) for s in seqs for c, _ in s) - 1)
+    gold, correct = [], []
+    with torch.inference_mode():
+        if shared >= 16:
+            out = model(input_ids=torch.tensor([seqs[0][0][0][:shared]]), use_cache=True)
+            base_cache, base_last = out.past_key_values, out.logits[0, -1].float()
+        for prompt, q, pairs in zip(prompts, queries, seqs):
+            if shared < 16:  # nothing worth sharing (no context): the library scorer, one query at a time
+                means = [s.mean for s in score_continuations(model, tok, prompt, q.choices if multi else
+                                                            q.choices[q.gold:q.gold + 1])]
+            else:
+                own = shared + _common([c for c, _ in pairs])  # this query's own shared part
+                own = min(own, min(len(c) for c, _ in pairs) - 1)
+                cache, last = base_cache, base_last
+                if own > shared:
+                    step = model(input_ids=torch.tensor([pairs[0][0][shared:own]]),
+                                 past_key_values=copy.deepcopy(base_cache), use_cache=True)
+                    cache, last = step.past_key_values, step.logits[0, -1].float()
+                means = []
+                for ctx, cont in pairs:
+                    tail = (ctx + cont)[own:]
+                    logits = last.unsqueeze(0)
+                    if len(tail) > 1:
+                        step = model(input_ids=torch.tensor([tail[:-1]]), past_key_values=copy.deepcopy(cache),
+                                     use_cache=True)
+                        logits = torch.cat([logits, step.logits[0].float()], dim=0)
+                    logp = torch.log_softmax(logits, dim=-1).gather(-1, torch.tensor(tail).unsqueeze(-1)).squeeze(-1)
+                    means.append(float(logp[len(tail) - len(cont):].sum()) / max(1, len(cont)))
+            gold.append(float(means[q.gold] if multi else means[0]))
+            correct.append(int(int(np.argmax(means)) == q.gold) if multi else None)
+    return {"gold": gold, "correct": correct if multi else None}
+
+
+def baseline_context(method: str, context: list[str], target: int, tok) -> str:
+    """The trivial baselines: N = target tokens of the joined context, whole demos, or nothing."""
+    joined = "\n\n".join(context)
+    ids = tok(joined, add_special_tokens=False)["input_ids"]
+    if method == "truncate_head":
+        return tok.decode(ids[:target])
+    if method == "truncate_tail":
+        return tok.decode(ids[len(ids) - target:]) if target else ""
+    if method == "whole_demos":
+        kept = list(context)
+        while kept and len(tok("\n\n".join(kept), add_special_tokens=False)["input_ids"]) > target:
+            kept.pop()
+        return "\n\n".join(kept)
+    if method == "no_demos":
+        return ""
+    raise ValueError(method)
+
+
+def free_agreement(context: list[str], a, b) -> dict | None:
+    """Same keep/drop decision on the free words of the items both compressors kept (None: coarse steps differ)."""
+    from prompts.compress.protect import split_protected
+    from prompts.compress.token_level import units_of
+
+    if a.dropped_items != b.dropped_items or len(a.kept_mask) != len(b.kept_mask):
+        return None
+    units = [u for i, c in enumerate(context) if i not in a.dropped_items for u in units_of(split_protected(c))]
+    free = [j for j, u in enumerate(units) if not u.protected]
+    same = sum(a.kept_mask[j] == b.kept_mask[j] for j in free)
+    return {"agreement": same / len(free) if free else None, "free_words": len(free),
+            "kept_share": {"self_information": sum(a.kept_mask[j] for j in free) / max(1, len(free)),
+                           "classifier": sum(b.kept_mask[j] for j in free) / max(1, len(free))}}
+
+
+def paired(a: dict, b: dict) -> dict:
+    """b minus a, paired per query, on gold log-prob and (if any) correctness; verdicts at the 95% level."""
+    from core.statistics import paired_difference, verdict
+
+    out = {}
+    for metric in ("gold", "correct"):
+        if a[metric] is None:
+            continue
+        d = paired_difference(dict(enumerate(a[metric])), dict(enumerate(b[metric])))
+        out[metric] = d | {"verdict": verdict(d["ci"], higher_is_better=True, delta=d["delta"])}
+    return out
+
+
+def summary(scores: dict, queries) -> dict:
+    from core.statistics import majority_baseline, mean_ci, proportion_ci
+
+    out = {"gold_logprob_per_token": mean_ci(scores["gold"])}
+    if scores["correct"] is not None:
+        out["accuracy"] = proportion_ci(sum(scores["correct"]), len(scores["correct"])) | {
+            "majority_baseline": majority_baseline([q.gold for q in queries])["accuracy"]}
+    return out
+
+
+def quality_cells(tasks, rates, n_queries, model, tok, embed) -> list[dict]:
+    from prompts.compress import CompressConfig, compress
+
+    cells = []
+    for name in tasks:
+        from evals.prompt_sets import cloze_items, gsm8k_items
+
+        context, queries = gsm8k_items(n_queries) if name == "gsm8k" else cloze_items(name, n_queries)[:2]
+        memo: dict[str, dict] = {}  # context text -> per-query scores (equal texts are scored once)
+
+        def scored(text: str) -> dict:
+            if text not in memo:
+                prompts = [f"{text}\n\n{q.text}" if text else q.text for q in queries]
+                memo[text] = per_query(prompts, queries, model, tok)
+            return memo[text]
+
+        original = len(tok("\n\n".join(context), add_special_tokens=False)["input_ids"])
+        raw = scored("\n\n".join(context))
+        cells.append({"task": name, "rate": 1.0, "method": "uncompressed", "context_tokens": original,
+                      "compressed_context_tokens": original, "queries": len(queries), **summary(raw, queries)})
+        for rate in rates:
+            target = int(round(rate * original))
+            per_method, compressed = {}, {}
+            for method in COMPRESSORS + BASELINES:
+                t0, c0 = time.perf_counter(), time.process_time()
+                if method in COMPRESSORS:
+                    c = compress({"context": context}, rate=rate, model=model, tokenizer=tok, embed=embed,
+                                 config=CompressConfig(method=method))
+                    compressed[method], text = c, c.text
+                else:
+                    text = baseline_context(method, context, target, tok)
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+                scores = per_method[method] = scored(text)
+                n = len(tok(text, add_special_tokens=False)["input_ids"]) if text else 0
+                cell = {"task": name, "rate": rate, "method": method, "context_tokens": original,
+                        "target_tokens": target, "compressed_context_tokens": n, "achieved_ratio": n / original,
+                        "compressor_s": wall, "compressor_cpu_s": cpu, "queries": len(queries),
+                        **summary(scores, queries), "vs_uncompressed": paired(raw, scores), "example": text[:400]}
+                if method in COMPRESSORS:
+                    cell["dropped_items"] = compressed[method].dropped_items
+                cells.append(cell)
+            for method in COMPRESSORS:
+                cell = next(c for c in cells if c["task"] == name and c["rate"] == rate and c["method"] == method)
+                cell["vs_baselines"] = {b: paired(per_method[b], per_method[method]) for b in BASELINES}
+            cls = next(c for c in cells if c["task"] == name and c["rate"] == rate and c["method"] == "classifier")
+            cls["vs_self_information"] = paired(per_method["self_information"], per_method["classifier"])
+            cls["label_agreement"] = free_agreement(context, compressed["self_information"], compressed["classifier"])
+            acc = {m: (cc.get("accuracy") or cc["gold_logprob_per_token"])["mean"] for m in COMPRESSORS + BASELINES
+                   for cc in cells if cc["task"] == name and cc["rate"] == rate and cc["method"] == m}
+            print(f"{name:8s} rate {rate:.2f} (target {target}): " + ", ".join(f"{m} {v:.3f}" for m, v in acc.items()),
+                  flush=True)
+    return cells
+
+
+def speed(n_prompts: int, rates, model, tok, embedders: dict) -> dict:
+    """Both compressors on the same per-query 5-shot ARC-Easy prompts and budgets, in alternating order.
+
+    embedders: one per method, each with its own empty cache, so both embed each new question (a miss) and
+    reuse the demos' vectors (hits), as a deployment compressing query after query would."""
+    import numpy as np
+
+    from core.statistics import paired_difference, percentile_ci, verdict
+    from evals.prompt_sets import cloze_items
+    from prompts.compress import CompressConfig, compress
+
+    context, queries = cloze_items("arc_easy", n_prompts)[:2]
+    rows = []
+    for i, q in enumerate(queries):
+        for rate in rates:
+            order = COMPRESSORS if i % 2 == 0 else COMPRESSORS[::-1]
+            row = {"prompt": i, "rate": rate}
+            for method in order:
+                t0, c0 = time.perf_counter(), time.process_time()
+                c = compress({"context": context, "question": q.text}, rate=rate, model=model, tokenizer=tok,
+                             embed=embedders[method], config=CompressConfig(method=method))
+                row[method] = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                               "ratio": c.ratio, "result": c}
+            # the compressed prompt ends with the query (it is the question): score its gold answer there
+            for method in COMPRESSORS:
+                scores = per_query([row[method]["result"].text], [q], model, tok)
+                row[method] |= {"gold": scores["gold"][0], "correct": scores["correct"][0]}
+            row["agreement"] = free_agreement(context, row["self_information"]["result"], row["classifier"]["result"])
+            for method in COMPRESSORS:
+                del row[method]["result"]
+            rows.append(row)
+            print(f"speed prompt {i} rate {rate}: self-information {row['self_information']['wall_s']:.2f} s, "
+                  f"classifier {row['classifier']['wall_s']:.3f} s", flush=True)
+    out = {"prompts": n_prompts, "rates": list(rates), "rows": rows, "by_rate": {}}
+    for rate in [*rates, "all"]:
+        sel = [r for r in rows if rate == "all" or r["rate"] == rate]
+        res = {}
+        for clock in ("wall_s", "cpu_s"):
+            res[clock] = {m: percentile_ci([r[m][clock] for r in sel], 50) for m in COMPRESSORS}
+            res[clock]["speedup_median"] = percentile_ci(
+                [r["self_information"][clock] / r["classifier"][clock] for r in sel], 50)
+        res["gold_logprob"] = {m: float(np.mean([r[m]["gold"] for r in sel])) for m in COMPRESSORS}
+        d = paired_difference({k: r["self_information"]["gold"] for k, r in enumerate(sel)},
+                              {k: r["classifier"]["gold"] for k, r in enumerate(sel)})
+        res["classifier_minus_self_information_gold"] = d | {"verdict": verdict(d["ci"], True, d["delta"])}
+        res["accuracy"] = {m: float(np.mean([r[m]["correct"] for r in sel])) for m in COMPRESSORS}
+        agree = [r["agreement"] for r in sel if r["agreement"] and r["agreement"]["agreement"] is not None]
+        res["label_agreement"] = {"mean": float(np.mean([a["agreement"] for a in agree])) if agree else None,
+                                  "prompts": len(agree), "prompts_with_other_coarse_choice": len(sel) - len(agree)}
+        out["by_rate"][str(rate)] = res
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", nargs="+", default=["gsm8k", "arc_easy", "boolq"])
-    ap.add_argument("--rates", nargs="+", type=float, default=[1.0, 0.5, 0.33, 0.2])
+    ap.add_argument("--rates", nargs="+", type=float, default=[0.5, 0.33, 0.2])
     ap.add_argument("--queries", type=int, default=40)
-    ap.add_argument("--latency-requests", type=int, default=5)
+    ap.add_argument("--speed-prompts", type=int, default=20)
+    ap.add_argument("--speed-rates", nargs="+", type=float, default=[0.5, 0.33])
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "compress_quality.json"))
+    ap.add_argument("--merge", nargs="+", metavar="PART.json",
+                    help="combine runs of task subsets (run side by side on a loaded machine) into --out: cells "
+                         "concatenated, the speed part from the run that has one")
     args = ap.parse_args()
+    if args.merge:
+        parts = [json.loads(Path(p).read_text()) for p in args.merge]
+        merged = parts[0] | {"cells": [c for p in parts for c in p["cells"]],
+                             "speed": next((p["speed"] for p in parts if p["speed"]), None),
+                             "tasks": [c["task"] for p in parts for c in p["cells"] if c["method"] == "uncompressed"],
+                             "parts": [{"command": p["command"], "run_s": p["run_s"], "machine": p["machine"]}
+                                       for p in parts]}
+        Path(args.out).write_text(json.dumps(merged, indent=2) + "\n")
+        print(f"wrote {args.out}")
+        return
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
     from core.embed import Embedder
     from core.models import load_smollm2
-    from evals.prompt_sets import cloze_items, gsm8k_items
-    from prompts.compress import compress
+    from prompts.compress import CompressConfig, compress
+    from prompts.compress.classifier import load_weights
 
     model, tok = load_smollm2("cpu")
     embed = Embedder(show_progress=False).embed
-    compress("warm up the compressor. " * 20, rate=0.5, model=model, tokenizer=tok, embed=embed)
-    cells = []
-    for name in args.tasks:
-        context, queries = gsm8k_items(args.queries) if name == "gsm8k" else cloze_items(name, args.queries)[:2]
-        for rate in args.rates:
-            t0 = time.perf_counter()
-            c = compress({"context": context}, rate=rate, model=model, tokenizer=tok, embed=embed)
-            compressor_s = time.perf_counter() - t0
-            quality = evaluate(c.text, queries, model, tok)
-            latency = generation_latency(c.text, queries, model, tok, args.latency_requests)
-            cell = {"task": name, "rate": rate, "context_tokens": c.original_tokens,
-                    "compressed_context_tokens": c.compressed_tokens, "achieved_ratio": c.ratio,
-                    "dropped_items": c.dropped_items, "compressor_s": compressor_s,
-                    "compressor_s_amortized": compressor_s / len(queries), "queries": len(queries), **quality,
-                    "latency": latency, "example": c.text[:600]}
-            cells.append(cell)
-            acc = quality.get("accuracy", {}).get("mean")
-            print(f"{name:8s} rate {rate:.2f}: {c.original_tokens} -> {c.compressed_tokens} tokens "
-                  f"({c.ratio:.3f}), compressor {compressor_s:.2f} s, "
-                  + (f"acc {acc:.3f}, " if acc is not None else "")
-                  + f"gold lp/tok {quality['gold_logprob_per_token']['mean']:.3f}, e2e p50 {latency['e2e_s_p50']:.2f} s",
-                  flush=True)
-    for cell in cells:  # what each rate keeps of the uncompressed prompt, and what it saves
-        base = next(b for b in cells if b["task"] == cell["task"] and b["rate"] == 1.0)
-        kept = {"gold_logprob_ratio": base["gold_logprob_per_token"]["mean"] / cell["gold_logprob_per_token"]["mean"]}
-        if "accuracy" in cell and base["accuracy"]["mean"]:
-            kept["accuracy_ratio"] = cell["accuracy"]["mean"] / base["accuracy"]["mean"]
-        saved = base["latency"]["e2e_s_mean"] - cell["latency"]["e2e_s_mean"]
-        cell["kept_vs_uncompressed"] = kept
-        cell["serving_s_saved_per_request"] = saved
-        cell["overhead_vs_saved"] = {
-            "per_prompt": cell["compressor_s"] / saved if saved > 0 else None,
-            "amortized_shared_context": cell["compressor_s_amortized"] / saved if saved > 0 else None}
-    result = {"benchmark": "compress_quality", "compressor": "SmolLM2-135M-Instruct (fp32, CPU)",
-              "target_model": "SmolLM2-135M-Instruct (same tokenizer: ratios are target-model tokens)",
-              "queries_per_task": args.queries, "rates": args.rates,
-              "kept_definitions": {"accuracy_ratio": "compressed accuracy / uncompressed accuracy",
-                                   "gold_logprob_ratio": "uncompressed / compressed gold log-prob per token "
-                                                         "(both negative: 1.0 = nothing lost, < 1 = worse)"},
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "torch_threads": torch.get_num_threads()},
-              "command": "python benchmarks/compress_quality.py " + " ".join(sys.argv[1:]), "cells": cells}
+    embedders = {m: Embedder(show_progress=False, cache=tempfile.mkdtemp(prefix=f"embed-{m}-")).embed
+                 for m in COMPRESSORS}
+    for method in COMPRESSORS:  # warm up: model, tokenizer, embedders and classifier weights loaded before timing
+        for e in (embed, embedders[method]):
+            compress({"context": ["warm up the compressor. " * 20, "and the embedder."], "question": "why?"},
+                     rate=0.5, model=model, tokenizer=tok, embed=e, config=CompressConfig(method=method))
+    t0 = time.perf_counter()
+    speed_result = speed(args.speed_prompts, args.speed_rates, model, tok, embedders) if args.speed_prompts else None
+    cells = quality_cells(args.tasks, args.rates, args.queries, model, tok, embed)
+    result = {"benchmark": "compress_quality", "target_model": "SmolLM2-135M-Instruct (fp32, CPU; same tokenizer: "
+              "budgets are target-model tokens)", "methods": {"compressors": COMPRESSORS, "baselines": BASELINES},
+              "classifier": load_weights()["meta"], "queries_per_task": args.queries, "rates": args.rates,
+              "paired": "b - a per query (paired t); gold = log-prob per token of the gold answer, correct = 0/1; "
+                        "verdict better/worse only when the 95% interval excludes 0",
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                          "torch_threads": torch.get_num_threads(), "load_average_at_end": os.getloadavg(),
+                          "note": "shared machine (other jobs running): wall times are noisy"},
+              "run_s": time.perf_counter() - t0,
+              "command": "python benchmarks/compress_quality.py " + " ".join(sys.argv[1:]),
+              "speed": speed_result, "cells": cells}
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.out}")
 

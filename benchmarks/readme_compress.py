@@ -1,0 +1,122 @@
+"""README blocks of the prompt-compression section (compress_quality.json). Standard library only."""
+
+from __future__ import annotations
+
+from benchmarks.readme_tables import prose
+
+METHODS = ("uncompressed", "self_information", "classifier", "truncate_head", "truncate_tail", "whole_demos", "no_demos")
+BASELINES = ("truncate_head", "truncate_tail", "whole_demos", "no_demos")
+
+
+def _ci(c, n: int = 2) -> str:
+    return f"[{c[0]:.{n}f}, {c[1]:.{n}f}]" if c else "[-]"
+
+
+def _d(x: dict, n: int = 2) -> str:
+    return f"{x['delta']:+.{n}f} {_ci(x['ci'], n)} {x['verdict']}"
+
+
+def compress_speed(j: dict) -> str:
+    """Both compressors on the same per-query prompts and budgets: medians, per-prompt speed-ups, agreement."""
+    out = ["| rate | prompts | self-information s | classifier s | speed-up (wall) | CPU s self-inf. | CPU s classifier "
+           "| speed-up (CPU) | label agreement | gold log-p/token, classifier - self-inf. |",
+           "|---|---:|---|---|---|---|---|---|---:|---|"]
+    for r, v in j["speed"]["by_rate"].items():
+        w, c, g = v["wall_s"], v["cpu_s"], v["classifier_minus_self_information_gold"]
+        out.append(f"| {r} | {g['n']} | {w['self_information']['value']:.2f} {_ci(w['self_information']['ci95'])} | "
+                   f"{w['classifier']['value']:.3f} {_ci(w['classifier']['ci95'], 3)} | "
+                   f"**{w['speedup_median']['value']:.1f}x** {_ci(w['speedup_median']['ci95'], 1)} | "
+                   f"{c['self_information']['value']:.3f} {_ci(c['self_information']['ci95'], 3)} | "
+                   f"{c['classifier']['value']:.3f} {_ci(c['classifier']['ci95'], 3)} | "
+                   f"**{c['speedup_median']['value']:.1f}x** {_ci(c['speedup_median']['ci95'], 1)} | "
+                   f"{v['label_agreement']['mean']:.2f} | {_d(g, 3)} |")
+    rates = [r for r in j["speed"]["by_rate"] if r != "all"]
+    lows = {r: (j["speed"]["by_rate"][r]["wall_s"]["speedup_median"]["ci95"][0],
+                j["speed"]["by_rate"][r]["cpu_s"]["speedup_median"]["ci95"][0]) for r in rates}
+    met = all(min(v) >= 10 for v in lows.values())
+    a = j["speed"]["by_rate"]["all"]
+    held = j["classifier"]["held_out"]
+    text = (f"The classifier is {'**>= 10x faster at every budget**' if met else '**not >= 10x faster at every budget**'}"
+            f" (lower bounds of the median per-prompt speed-up, wall / CPU: "
+            + "; ".join(f"rate {r}: {w:.1f}x / {c:.1f}x" for r, (w, c) in lows.items())
+            + "). Its remaining cost is mostly the coarse step's MiniLM embedding of the question, which both methods "
+            f"pay. On these prompts the gold log-probability after the classifier's prompt minus the teacher's is "
+            f"{_d(a['classifier_minus_self_information_gold'], 3)} ({a['classifier_minus_self_information_gold']['n']} "
+            f"prompt x budget pairs), and it makes the teacher's keep/drop decision on "
+            f"{100 * a['label_agreement']['mean']:.0f}% of the free words (held-out agreement at training: "
+            f"{held['agreement']:.3f}, Cohen's kappa {held['cohen_kappa_mean']:.2f}, "
+            f"{j['classifier']['prompts']['held_out']} prompts).")
+    return "\n".join(out) + "\n\n" + prose(text)
+
+
+def _cells(j: dict):
+    return {(c["task"], c["rate"], c["method"]): c for c in j["cells"]}
+
+
+def compress_quality(j: dict) -> str:
+    """Accuracy / gold log-prob per token (context tokens) of every method at every task and budget."""
+    cells = _cells(j)
+    out = ["| task (n) | rate | " + " | ".join(METHODS) + " |", "|---|---:|" + "---|" * len(METHODS)]
+    for task in j["tasks"]:
+        raw = cells[(task, 1.0, "uncompressed")]
+        for rate in sorted({r for t, r, _ in cells if t == task and r != 1.0}, reverse=True):
+            row = []
+            for m in METHODS:
+                c = raw if m == "uncompressed" else cells[(task, rate, m)]
+                acc = c.get("accuracy")
+                row.append((f"{acc['mean']:.3f} / " if acc else "")
+                           + f"{c['gold_logprob_per_token']['mean']:.2f} ({c['compressed_context_tokens']})")
+            out.append(f"| {task} ({raw['queries']}) | {rate:g} | " + " | ".join(row) + " |")
+    return "\n".join(out)
+
+
+def compress_baselines(j: dict) -> str:
+    """Paired per-query differences of gold log-prob, each compressor minus each baseline (and the teacher)."""
+    out = ["| task | rate | compressor | " + " | ".join("vs " + b for b in BASELINES) + " | vs self_information |",
+           "|---|---:|---|" + "---|" * 5]
+    for c in j["cells"]:
+        if "vs_baselines" in c:
+            si = c.get("vs_self_information", {}).get("gold")
+            out.append(f"| {c['task']} | {c['rate']:g} | {c['method']} | "
+                       + " | ".join(_d(c["vs_baselines"][b]["gold"]) for b in BASELINES)
+                       + f" | {_d(si) if si else ''} |")
+    return "\n".join(out)
+
+
+def compress_reading(j: dict) -> str:
+    """The verdicts in words, each computed from the paired intervals in the JSON."""
+    comp = [c for c in j["cells"] if "vs_baselines" in c]
+
+    def where(method: str, metric: str, against: str, verdict: str) -> list[str]:
+        got = []
+        for c in comp:
+            if c["method"] != method:
+                continue
+            x = (c.get("vs_self_information") if against == "self_information" else c["vs_baselines"][against])
+            if x and metric in x and x[metric]["verdict"] == verdict:
+                got.append(f"{c['task']} {c['rate']:g}")
+        return got
+
+    def say(xs: list[str]) -> str:
+        return ", ".join(xs) if xs else "none"
+
+    cls = [c for c in comp if c["method"] == "classifier"]
+    acc_cells = [c for c in cls if "correct" in c["vs_self_information"]]
+    acc_noise = sum(c["vs_self_information"]["correct"]["verdict"] == "within noise" for c in acc_cells)
+    lines = [
+        f"- **Classifier vs self-information at the same budget** (paired per query): accuracy within noise in "
+        f"{acc_noise} of {len(acc_cells)} cells; gold log-probability better in "
+        f"{say(where('classifier', 'gold', 'self_information', 'better'))}, worse in "
+        f"{say(where('classifier', 'gold', 'self_information', 'worse'))}, within noise in "
+        f"{say(where('classifier', 'gold', 'self_information', 'within noise'))}."]
+    for b in BASELINES:
+        parts = []
+        for m in ("self_information", "classifier"):
+            parts.append(f"{m} better in {say(where(m, 'gold', b, 'better'))}, worse in {say(where(m, 'gold', b, 'worse'))}"
+                         + (f" (accuracy better in {say(where(m, 'correct', b, 'better'))}, worse in "
+                            f"{say(where(m, 'correct', b, 'worse'))})"))
+        lines.append(f"- **vs `{b}`**, gold log-probability: " + "; ".join(parts) + ".")
+    lines.append("- Each comparison is a 95% paired t interval over the queries, not corrected for the "
+                 f"{sum(len(c['vs_baselines']) + ('vs_self_information' in c) for c in comp) * 2} made here; with "
+                 "12-40 queries per task most accuracy differences are within noise.")
+    return "\n".join(prose(x).replace("\n", "\n  ") for x in lines)
