@@ -115,8 +115,9 @@ def ablation(res: dict) -> str:
     lines.append("Time: " + "; ".join(
         f"{a} {v['tokens_per_s']:,.0f} training tokens/s ({v['tokens_per_cpu_s']:,.0f} per CPU second; evaluation "
         f"excluded), {v['train_s']:.0f} s training + {v['eval_s']:.0f} s evaluation per run" for a, v in t.items())
-        + f". Whole ablation: {res['total_wall_s']:,.0f} s wall from preparation to the last run, "
-        f"{res['total_cpu_s']:,.0f} CPU seconds (preparation and every run)"
+        + f". Whole ablation: {res['total_wall_s']:,.0f} s wall (one preparation, {res['data']['prepare_s']:.0f} s, "
+        f"then the runs from the first start to the last finish), {res['total_cpu_s']:,.0f} CPU seconds in the runs "
+        "(training, evaluation, baselines)"
         + (f"; {res['note']}" if res.get("note") else "") + ".")
     return "\n".join(_wrap(line) for line in lines)
 

@@ -211,13 +211,14 @@ def finished(work: Path, key: str) -> dict:
 
 
 def summary_of(cfg: AblationConfig, work: Path) -> dict:
-    """The summary of the finished runs in ``work`` (no training): total wall is from the first prepare to the
-    last finished run, total CPU the prepare's plus every run's (training, evaluation, baselines)."""
+    """The summary of the finished runs in ``work`` (no training): total wall is one preparation plus the runs from
+    the first start to the last finish; total CPU is every run's (training, evaluation, baselines)."""
     stats = json.loads((work / "prepared.json").read_text())
     done = finished(work, json.dumps(asdict(cfg), sort_keys=True))
     runs = [done[(a, s)] for s in cfg.seeds for a in ARMS if (a, s) in done]
-    wall = max((r["finished"] for r in runs), default=stats["started"]) - stats["started"]
-    cpu = stats.get("prepare_cpu_s", 0.0) + sum(r["cpu_s"] for r in runs)
+    # one preparation plus the runs from the first start to the last finish (prepared.json is shared by configs)
+    wall = stats["prepare_s"] + (max(r["finished"] for r in runs) - min(r["started"] for r in runs) if runs else 0.0)
+    cpu = sum(r["cpu_s"] for r in runs)
     return summarize(cfg, stats, runs, wall, cpu)
 
 
