@@ -203,8 +203,8 @@ def prefect_startup(j: dict) -> str:
                       + ("default (warm)" if "flow_warm" in w else "warm (the flow, the default when measured)")
                       + f" `winnow curate`: {j['ratio_to_runner']['warm']:.2f}x ({len(j['seconds']['runner'])} runs per "
                       f"arm, medians; warm / runner in the interleaved reps: {min(reps):.2f}-{max(reps):.2f}; "
-                      f"1-minute load average {load:.1f} at the start on 2 cores, so wall times are noisy; CPU "
-                      f"seconds much less).")]
+                      f"1-minute load average {load:.1f} at the start, on 2 cores shared with other agents' jobs: wall "
+                      f"times are noisier than CPU seconds).")]
     if rec := j.get("recording"):
         r, cold = rec["warm"], rec["cold"]
         out += ["", prose(f"CPU for the recorded arms is the CLI process alone. Beside it, the detached recorder used "
