@@ -20,8 +20,8 @@ SmolLM2 pass per prompt, ~40 min for the default 80 prompts on this shared 2-cor
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import pickle
 import sys
 import time
 from pathlib import Path
@@ -98,12 +98,30 @@ def agreement(rows, weights, tok) -> dict:
     return {"agreement": same / total, "units": total, "cohen_kappa_mean": float(np.mean(kappas))}
 
 
+def save_labels(path: Path, rows, seconds: float) -> None:
+    """The teacher's labels as JSON (never pickle: tests/reliability/test_security.py), units as their fields."""
+    from dataclasses import asdict
+
+    data = {"seconds": seconds, "rows": [[source, [asdict(u) for u in units], starts, [bool(k) for k in labels]]
+                                         for source, units, starts, labels in rows]}
+    path.write_text(json.dumps(data))
+
+
+def load_labels(path: Path):
+    """(rows, seconds) as ``save_labels`` wrote them."""
+    from prompts.compress.token_level import Unit
+
+    data = json.loads(path.read_text())
+    rows = [(source, [Unit(**u) for u in units], starts, labels) for source, units, starts, labels in data["rows"]]
+    return rows, data["seconds"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-source", type=int, default=10, help="prompts per data source (8 sources)")
     ap.add_argument("--c", type=float, default=0.5, help="inverse L2 strength of the logistic regression")
     ap.add_argument("--out", default=None, help="weights path (default: prompts/compress/classifier_weights.npz)")
-    ap.add_argument("--labels", default=None, help="pickle of the teacher's labels: reused if it exists, else written")
+    ap.add_argument("--labels", default=None, help="JSON file of the teacher's labels: reused if it exists, else written")
     args = ap.parse_args()
     import torch
 
@@ -114,12 +132,12 @@ def main() -> None:
     model, tok = load_smollm2("cpu")
     t0 = time.perf_counter()
     if args.labels and Path(args.labels).is_file():
-        rows, label_s = pickle.loads(Path(args.labels).read_bytes())
+        rows, label_s = load_labels(Path(args.labels))
     else:
         rows = labelled(training_prompts(args.per_source), model, tok)
         label_s = time.perf_counter() - t0
         if args.labels:
-            Path(args.labels).write_bytes(pickle.dumps((rows, label_s)))
+            save_labels(Path(args.labels), rows, label_s)
     held = [r for i, r in enumerate(rows) if i % 5 == 4]
     train = [r for i, r in enumerate(rows) if i % 5 != 4]
     weights = fit([(u, s, k) for _, u, s, k in train], c=args.c)

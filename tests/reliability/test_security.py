@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-SOURCES = [p for d in ("curation", "flows", "prompts", "evals", "benchmarks") for p in (ROOT / d).rglob("*.py")]
+SOURCES = [p for d in ("core", "curation", "selection", "flows", "prompts", "evals", "benchmarks") for p in (ROOT / d).rglob("*.py")]
 
 
 def test_no_shell_true_and_no_pickle_loading():
