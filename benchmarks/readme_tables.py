@@ -86,6 +86,7 @@ BLOCKS: dict[str, Block] = {
     "icl_variants": Block(_ICL, "benchmarks.readme_prompts:icl_variants"),
     "icl_variant_detail": Block(_ICL, "benchmarks.readme_prompts:icl_variant_detail"),
     "icl_sweep": Block(_ICL, "benchmarks.readme_prompts:icl_sweep"),
+    "icl_reading": Block(_ICL + ("demo_icl.json",), "benchmarks.readme_icl:reading"),
     "compress_speed": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_speed"),
     "compress_quality": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_quality"),
     "compress_baselines": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_baselines"),
