@@ -62,9 +62,12 @@ _ICL = ("demo_icl_variants.json", "demo_icl_sweep_paired.json")
 BLOCKS: dict[str, Block] = {
     "demo": Block(("demo_counts.json", "prefect_startup.json"), _C + "demo"),
     "dedup_scripts": Block(("dedup_scripts.json",), _C + "dedup_scripts"),
+    "dedup_scripts_reading": Block(("dedup_scripts.json", "readme_facts.json", "dedup_speed.json"),
+                                   "benchmarks.readme_facts:dedup_scripts_reading"),
     "filter_agreement": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:tables"),
     "filter_agreement_summary": Block(("filter_agreement.json",), "benchmarks.filter_agreement_readme:summary"),
     "dedup_quality": Block(("dedup_quality.json",), _C + "dedup_quality"),
+    "cc_shard_pairs": Block(("readme_facts.json",), "benchmarks.readme_facts:cc_shard_pairs_note"),
     "extraction_quality": Block(("extraction_quality.json",), _C + "extraction"),
     "warc_demo": Block(("warc_demo.json",), _C + "warc_demo"),
     "warc_speed": Block(("warc_speed.json", "extraction_quality.json"), _C + "warc_speed"),
@@ -73,6 +76,7 @@ BLOCKS: dict[str, Block] = {
     "dedup_scale": Block(("dedup_speed.json",), _C + "dedup_scale"),
     "reliability": Block(("reliability.json",), _C + "reliability"),
     "quality_classifier": Block(("quality_classifier.json",), _C + "quality_classifier"),
+    "smollm2_load": Block(("readme_facts.json",), "benchmarks.readme_facts:smollm2_load_note"),
     "embed_speed": Block(("embed_speed.json",), _C + "embed_speed"),
     "select_efficiency": Block(("select_efficiency.json", "select_efficiency_balanced.json"),
                                "benchmarks.readme_selection:select_table"),
@@ -100,6 +104,7 @@ BLOCKS: dict[str, Block] = {
                                   "benchmarks.readme_prompts:prefix_cache_reading"),
     "ablation": Block(("ablation.json",), "benchmarks.readme_ablation:ablation"),
     "prefect_ephemeral": Block(("prefect_startup.json",), _C + "prefect_ephemeral"),
+    "prefect_cost": Block(("prefect_startup.json", "readme_facts.json"), "benchmarks.readme_facts:prefect_cost_note"),
     "prefect_startup": Block(("prefect_startup.json",), _C + "prefect_startup"),
 }
 

@@ -114,6 +114,7 @@ def train_quality_model(cfg: QualityTrainingConfig, out_dir: str | Path) -> dict
         "holdout": {"positive": int(y_true.sum()), "negative": int(len(y_true) - y_true.sum())},
         "skipped": {"positive": pos_skipped, "negative": neg_skipped},
         "holdout_roc_auc": float(roc_auc_score(y_true, scores)) if 0 < y_true.sum() < len(y_true) else None,
+        "holdout_roc_auc_ci95": roc_auc_interval(y_true, scores),
         "holdout_accuracy": float(accuracy_score(y_true, scores >= 0.5)) if len(y_true) else None,
         "model_path": str(out / "model.bin"),
         "seconds": round(time.perf_counter() - start, 3),
@@ -121,13 +122,34 @@ def train_quality_model(cfg: QualityTrainingConfig, out_dir: str | Path) -> dict
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "report.md").write_text(
         "# Quality classifier\n\n"
-        f"- held-out ROC AUC: **{report['holdout_roc_auc']:.4f}**, accuracy {report['holdout_accuracy']:.4f}\n"
+        f"- held-out ROC AUC: **{report['holdout_roc_auc']:.4f}** (95% bootstrap interval "
+        f"{_interval(report['holdout_roc_auc_ci95'])}), accuracy {report['holdout_accuracy']:.4f}\n"
         f"- train: {report['train']['positive']} positive / {report['train']['negative']} negative; "
         f"held out: {report['holdout']['positive']} / {report['holdout']['negative']}\n"
         f"- skipped (fewer than {cfg.min_words} words or unreadable): {pos_skipped} positive, {neg_skipped} negative\n"
         f"- model: `{report['model_path']}`\n"
     )
     return report
+
+
+def _interval(ci: list[float] | None) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "none"
+
+
+def roc_auc_interval(y_true: np.ndarray, scores: np.ndarray, resamples: int = 2000,
+                     seed: int = 0) -> list[float] | None:
+    """95% percentile-bootstrap interval of the held-out ROC AUC, resampling documents (label and score together).
+
+    ``scipy.stats.bootstrap`` (paired) with ``sklearn.metrics.roc_auc_score`` as the statistic; seeded, so the
+    report is reproducible. None when either class is missing (no AUC to bracket)."""
+    from scipy.stats import bootstrap
+    from sklearn.metrics import roc_auc_score
+
+    if not 0 < y_true.sum() < len(y_true):
+        return None
+    res = bootstrap((y_true, scores), lambda y, s: roc_auc_score(y, s), paired=True, vectorized=False,
+                    n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed))
+    return [float(res.confidence_interval.low), float(res.confidence_interval.high)]
 
 
 def positive_scores(model, texts: list[str]) -> np.ndarray:
