@@ -88,8 +88,8 @@ def extraction(j: dict) -> str:
             + ("within noise" if gap < 2 else "more than the bootstrap spread") + ". ")
     out += ["", prose(lead + f"± is the bootstrap standard deviation, as the benchmark's README gives it. The scorer "
                       f"reproduces `evaluate.py` on the stored trafilatura {pub['version']} predictions ({c['f1']:.3f} "
-                      f"here); the published {pub['f1']:.3f} is over all 181 pages of the benchmark, 41 of which are "
-                      f"not in `shared/`. Resiliparse has no published figure there.")]
+                      f"here); the published {pub['f1']:.3f} is over all {j['benchmark_pages']} pages of the benchmark, "
+                      f"{j['benchmark_pages'] - j['pages']} of which are not in `shared/`. Resiliparse has no published figure there.")]
     return "\n".join(out)
 
 

@@ -290,6 +290,17 @@ def prefect_cost_note(startup: dict, facts: dict) -> str:
         f"{_facts_ref(imp)}); the rest is its flow and task engine, API calls and shutdown.")
 
 
+def vllm_env_note(facts: dict) -> str:
+    """The disk size of vLLM's own environment (the vLLM section)."""
+    from benchmarks.readme_tables import prose
+
+    v = facts["vllm_env"]
+    if not v.get("present"):
+        return "`.venv-vllm` was not built where `readme_facts.json` was written, so its size is not stated."
+    return prose(f"It takes {v['gb'] * 1e9 / 2**30:.1f} GiB on disk here (`du -sk .venv-vllm`, `readme_facts.json`, "
+                 f"{v['date']}); the install time is not stated (an install is not rerun on this shared machine).")
+
+
 SECTIONS = {f.__name__: f for f in (segmenter, thai_decontamination, cc_shard_pairs, smollm2_load, prefect_import,
                                     vllm_env)}
 

@@ -114,7 +114,7 @@ def augment_table(j: dict) -> str:
                 v = by[(task, arm, size)]["vs_none"]
                 cells.append(_ci(v) + {"better": " **+**", "worse": " **-**"}.get(v["verdict"], ""))
             out.append(f"| {task} | {size} | " + " | ".join(cells) + " |")
-    return "\n".join(out + ["", augment_baselines(j)])
+    return "\n".join(out + ["", prose(augment_baselines(j))])
 
 
 def augment_reading(j: dict) -> str:
@@ -154,7 +154,10 @@ def augment_reading(j: dict) -> str:
 def augment_baselines(j: dict) -> str:
     b = j["baselines"]
     return (f"Majority class: " + ", ".join(f"{TASK_NAMES[t]} {100 * v['majority']:.1f}%" for t, v in b.items())
-            + "; chance " + " / ".join(f"{100 * v['chance']:.1f}%".replace(".0%", "%") for v in b.values()) + ".")
+            + "; chance " + " / ".join(f"{100 * v['chance']:.1f}%".replace(".0%", "%") for v in b.values()) + "."
+            + ("" if "task_seconds" not in j else " Run time per task (`task_seconds`, embeddings cached): "
+               + ", ".join(f"{TASK_NAMES[t]} {v:.0f} s" for t, v in j["task_seconds"].items())
+               + f" ({j.get('timing_note', 'noisy')})."))
 
 
 def _nats(c: dict) -> str:
