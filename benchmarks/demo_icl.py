@@ -43,6 +43,15 @@ def _meta(args, **extra) -> dict:
             "command": "python benchmarks/demo_icl.py " + " ".join(sys.argv[1:]), **extra}
 
 
+def lm_seconds(records: list[dict]) -> dict:
+    """LM time of the finished (task, query) records (each record's ``seconds``: every variant and zero-shot)."""
+    import statistics
+
+    secs = [r["seconds"] for r in records if r.get("seconds") is not None]
+    return {"records": len(secs), "total_s": round(sum(secs), 1),
+            "median_per_query_s": round(statistics.median(secs), 1) if secs else None}
+
+
 def summarize(partial: Path, out: Path, args) -> dict:
     from collections import Counter
 
@@ -56,7 +65,8 @@ def summarize(partial: Path, out: Path, args) -> dict:
     pool_majority = {name: Counter(e.gold for e in pool).most_common(1)[0][0] for name, pool in pools.items()}
     result = {"benchmark": "demo_icl_variants", **_meta(args, boolq_passage_chars=args.boolq_passage_chars, k=args.k,
                                                        pool_size=args.pool_size or "full train split"),
-              **summarize_variants(records, pool_majority, resamples=args.resamples)}
+              **summarize_variants(records, pool_majority, resamples=args.resamples),
+              "lm_seconds": lm_seconds(records)}
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 

@@ -171,6 +171,21 @@ def _mmr(icl: dict) -> str:
             "untested.")
 
 
+def run_note(variants: dict, sweep: dict) -> str:
+    """How far the time-boxed variant run got, and the differences its tests can detect."""
+    q = variants["queries_per_task"].values()
+    t = variants.get("lm_seconds")
+    det = sorted(((c["detectable"], c["task"]) for c in variants["comparisons"]
+                  if (c["a"], c["b"]) == ("random", "knn") and c.get("detectable")), reverse=True)
+    time = (f" ({t['total_s'] / 60:.0f} min of LM time for {t['records']} (task, query) records, median "
+            f"{t['median_per_query_s']:.0f} s each, on a CPU shared with other jobs)" if t else "")
+    return prose(f"The run was stopped by its time box after {min(q)}-{max(q)} queries per task{time}, so these "
+                 "tests detect only large effects: with 80% power, a kNN-random difference of "
+                 + ", ".join(f"{_pct(d)} points on {NAMES.get(k, k)}" for d, k in det)
+                 + " (BoolQ's arms almost never differ, so its paired spread is small). Accuracy % (mean over the 6 "
+                 "variants [worst - best variant]); differences in points with the Bonferroni-widened interval:")
+
+
 def reading(variants: dict, sweep: dict, icl: dict) -> str:
     """The bullets under the few-shot tables."""
     bullets = [_knn_vs_random(variants, sweep), _copying(variants, sweep), _boolq(variants, sweep),

@@ -87,6 +87,7 @@ BLOCKS: dict[str, Block] = {
     "augment_reading": Block(("augment_efficiency.json",), "benchmarks.readme_selection:augment_reading"),
     "mixture_search": Block(("mixture_search.json",), "benchmarks.readme_selection:mixture_search"),
     "prompt_search": Block(("prompt_search.json", "prompt_search_draw1.json"), "benchmarks.readme_prompts:prompt_search"),
+    "icl_run": Block(_ICL, "benchmarks.readme_icl:run_note"),
     "icl_variants": Block(_ICL, "benchmarks.readme_prompts:icl_variants"),
     "icl_variant_detail": Block(_ICL, "benchmarks.readme_prompts:icl_variant_detail"),
     "icl_sweep": Block(_ICL, "benchmarks.readme_prompts:icl_sweep"),
