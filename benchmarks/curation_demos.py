@@ -8,7 +8,8 @@
   counts and reasons, quarantine errors, kept tokens and PII replacements.
 - ``quality_classifier.json``: ``winnow train-quality`` with the README's positives (wikitext-2 valid, the
   LLaMA-Factory wiki demo, LIMA, Alpaca demo) and negatives (the dolma CC shard): its ``report.json``, with a 95%
-  bootstrap interval for the held-out ROC AUC (``holdout_roc_auc_ci95``: documents resampled, 2,000 resamples).
+  bootstrap interval for the held-out ROC AUC (``holdout_roc_auc_ci95``: each class's documents resampled, 2,000
+  resamples).
 """
 
 from __future__ import annotations

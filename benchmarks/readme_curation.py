@@ -244,7 +244,7 @@ def warc_demo(j: dict) -> str:
 
 def quality_classifier(j: dict) -> str:
     h, ci = j["holdout"], j.get("holdout_roc_auc_ci95")
-    interval = f"95% bootstrap interval [{ci[0]:.3f}, {ci[1]:.3f}], documents resampled; " if ci else ""
+    interval = f"95% bootstrap interval [{ci[0]:.3f}, {ci[1]:.3f}], documents resampled per class; " if ci else ""
     return prose(f"Measured (`benchmarks/results/quality_classifier.json`): held-out ROC AUC **{j['holdout_roc_auc']:.3f}**"
                  f" ({interval}accuracy {j['holdout_accuracy']:.3f}) on {h['positive']} clean + {h['negative']} raw documents "
                  f"(the raw CC shard is small: {j['train']['negative'] + h['negative']} usable documents).")

@@ -138,18 +138,22 @@ def _interval(ci: list[float] | None) -> str:
 
 def roc_auc_interval(y_true: np.ndarray, scores: np.ndarray, resamples: int = 2000,
                      seed: int = 0) -> list[float] | None:
-    """95% percentile-bootstrap interval of the held-out ROC AUC, resampling documents (label and score together).
+    """95% percentile-bootstrap interval of the held-out ROC AUC (``sklearn.metrics.roc_auc_score``).
 
-    ``scipy.stats.bootstrap`` (paired) with ``sklearn.metrics.roc_auc_score`` as the statistic; seeded, so the
-    report is reproducible. None when either class is missing (no AUC to bracket)."""
-    from scipy.stats import bootstrap
+    Stratified, as pROC's ``ci.auc`` does by default: each resample draws the positives from the positives and
+    the negatives from the negatives (with replacement), so every resample has both classes and the class counts
+    of the hold-out. Seeded, so the report is reproducible. None when either class is missing (no AUC)."""
     from sklearn.metrics import roc_auc_score
 
-    if not 0 < y_true.sum() < len(y_true):
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    pos, neg = scores[y_true == 1], scores[y_true == 0]
+    if not len(pos) or not len(neg):
         return None
-    res = bootstrap((y_true, scores), lambda y, s: roc_auc_score(y, s), paired=True, vectorized=False,
-                    n_resamples=resamples, method="percentile", rng=np.random.default_rng(seed))
-    return [float(res.confidence_interval.low), float(res.confidence_interval.high)]
+    rng = np.random.default_rng(seed)
+    labels = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+    boot = [roc_auc_score(labels, np.r_[rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+            for _ in range(resamples)]
+    return [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]
 
 
 def positive_scores(model, texts: list[str]) -> np.ndarray:
