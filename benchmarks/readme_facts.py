@@ -239,8 +239,8 @@ def dedup_scripts_reading(scripts: dict, facts: dict, speed: dict) -> str:
                     f"characters" for k, label in main)
         + (f"; {', '.join(other)} (jieba vs characters)" if other else "")
         + f"; within 1 pair on the other {len(near)} edits. jieba segments ~{round(sp['chars_per_cpu_s'], -4):,.0f} characters "
-        f"({sp['mb_per_cpu_s']:.1f} MB) per CPU-second here, a Python call per document, where winnow's whole "
-        f"signature pass does {zh['winnow_mb_per_cpu_s']:.0f} MB per CPU-second on the same Chinese text "
+        f"({sp['mb_per_cpu_s']:.1f} MB) per CPU-second here ({sp['source']}), a Python call per document, where "
+        f"winnow's whole signature pass does {zh['winnow_mb_per_cpu_s']:.0f} MB per CPU-second on all of zh.jsonl "
         f"(`dedup_speed.json`); and it is one library per language (MeCab for Japanese, PyThaiNLP for Thai). "
         f"Decontamination counts lengths in words where a Han/Kana character counts as one and a Thai/Lao/Khmer/Myanmar "
         f"code point as a quarter (parallel XQuAD/PUD text: {par['zh']['tokens_per_german_word']:.2f} Chinese "
