@@ -99,7 +99,8 @@ def segmenter(shared: Path) -> dict:
                                    "jieba": round(v["jieba"], 2)} for k, v in sorted(per_edit.items())},
             "speed": {"texts": len(texts), "characters": chars, "cpu_s": round(cpu, 3), "wall_s": round(wall, 3),
                       "bytes": nbytes,
-                      "chars_per_cpu_s": round(chars / cpu), "mb_per_cpu_s": round(nbytes / cpu / 1e6, 3), "source": "the first 400 records of zh.jsonl"}}
+                      "chars_per_cpu_s": round(chars / cpu), "mb_per_cpu_s": round(nbytes / cpu / 1e6, 3),
+                      "source": "the first 400 records of zh.jsonl"}}
 
 
 def thai_decontamination(shared: Path) -> dict:

@@ -112,7 +112,8 @@ def _boolq(variants: dict, sweep: dict) -> str:
             f"prompts (the most frequent prediction of each demo cell), so its accuracy with demos ({_span(acc)}) tracks "
             f"the share of \"no\" golds ({_span([1 - c['majority_eval'] for c in cells])} of the sweep's queries, "
             f"{_pct(1 - t['baselines']['majority_eval']['accuracy'])}% of the variant run's), below the majority "
-            f"baseline (always \"{maj}\") and the 1-NN label ({_span([cells[0]['nearest_demo_label'], t['baselines']['nearest_demo_label']])}). Zero-shot "
+            f"baseline (always \"{maj}\") and the 1-NN label "
+            f"({_span([cells[0]['nearest_demo_label'], t['baselines']['nearest_demo_label']])}). Zero-shot "
             f"it scores {_span([cells[0]['zero_shot'], t['baselines']['zero_shot']['mean']])}, its most frequent "
             f"answer taking {_pct(t['baselines']['zero_shot_most_predicted_share'])}% of the variant run's prompts.")
 
