@@ -11,15 +11,31 @@ from benchmarks.readme_tables import prose
 SETS = (("gsm8k_test", "GSM8K test"), ("alpaca_heldout", "Alpaca held-out"))
 
 
-def _delta(cell: dict) -> str:
-    v = cell.get("vs_random")
+def _interval(v: dict | None) -> str:
     if not v or v.get("delta") is None:
         return ""
     if not v.get("ci"):
         return f"{v['delta']:+.3f} (no interval)"
     lo, hi = v["ci"]
-    mark = {"better": " **better**", "worse": " **worse**"}.get(v["verdict"], "")
-    return f"{v['delta']:+.3f} [{lo:+.3f}, {hi:+.3f}]{mark}"
+    return f"{v['delta']:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+
+
+def combined(cell: dict) -> str | None:
+    """better / worse only when the seed interval and (where stored) the test-item interval both say so."""
+    seeds, items = cell.get("vs_random"), cell.get("vs_random_items")
+    if not seeds:
+        return None
+    if items is None:
+        return seeds["verdict"]
+    return seeds["verdict"] if seeds["verdict"] == items["verdict"] else "within noise"
+
+
+def _delta(cell: dict) -> str:
+    text = _interval(cell.get("vs_random"))
+    if cell.get("vs_random_items"):
+        text += f" / {_interval(cell['vs_random_items'])}"
+    mark = {"better": " **better**", "worse": " **worse**"}.get(combined(cell) or "", "")
+    return text + mark
 
 
 def table(result: dict) -> str:
@@ -40,9 +56,9 @@ def verdicts(result: dict) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"better": [], "worse": [], "within noise": []}
     for r in result["summary"]:
         for key, label in SETS:
-            v = r[key].get("vs_random")
+            v = combined(r[key])
             if v:
-                out[v["verdict"]].append(f"{r['strategy']} ({r['budget']}, {label})")
+                out[v].append(f"{r['strategy']} ({r['budget']}, {label})")
     return out
 
 
@@ -59,7 +75,8 @@ def reading(result: dict) -> str:
         + f"; held out: {result['eval_sizes']['gsm8k_test']} GSM8K test and "
         f"{result['eval_sizes']['alpaca_heldout']} Alpaca items. Score: mean gold-answer log-probability per token "
         "(nats, higher is better).",
-        "Supported by a paired 95% interval that excludes 0: "
+        ("Supported by both paired 95% intervals (over the shared seeds, and over the test items) excluding 0: "
+         if _has_items(result) else "Supported by a paired 95% interval that excludes 0: ")
         + (("better than random: " + ", ".join(v["better"]) + "; ") if v["better"] else "no strategy beats random; ")
         + (("worse than random: " + ", ".join(v["worse"]) + ".") if v["worse"] else "none is worse than random.")
         + f" The other {len(v['within noise'])} comparisons are within noise"
@@ -70,12 +87,21 @@ def reading(result: dict) -> str:
                     if r["budget"] == result["summary"][0]["budget"])
         + f"; of the pool: {result['pool']['gsm8k'] / result['pool']['size']:.2f}. A gain on GSM8K test can come "
         "from a subset's mix of sources, not only from its items' quality.",
-        "The evaluation items are the same for every arm, so these intervals cover the variation between training "
-        "seeds (adapter initialisation, data order, and the subset for seeded strategies), not the sampling of the "
-        f"{result['eval_sizes']['gsm8k_test'] + result['eval_sizes']['alpaca_heldout']} test items; longest-k picks "
-        "the same subset for every seed. No correction for the number of comparisons.",
+        ("Two intervals per comparison: the first is paired over the seeds and covers training randomness "
+         "(adapter initialisation, data order, and the subset for seeded strategies) with the test items fixed; the "
+         f"second is paired over the {result['eval_sizes']['gsm8k_test'] + result['eval_sizes']['alpaca_heldout']} "
+         "test items, each averaged over the seeds, and covers the sampling of the test items. A verdict needs both. "
+         if _has_items(result) else
+         "The evaluation items are the same for every arm, so these intervals cover the variation between training "
+         "seeds (adapter initialisation, data order, and the subset for seeded strategies), not the sampling of the "
+         f"{result['eval_sizes']['gsm8k_test'] + result['eval_sizes']['alpaca_heldout']} test items. ")
+        + "Longest-k, IFD and DEITA pick the same subset for every seed. No correction for the number of comparisons.",
     ]
     return "\n\n".join(prose(p) for p in parts)
+
+
+def _has_items(result: dict) -> bool:
+    return any(r[k].get("vs_random_items") for r in result["summary"] for k, _ in SETS)
 
 
 def _median_half_width(result: dict) -> float | None:
@@ -91,8 +117,9 @@ def markdown(result: dict) -> str:
 def block(result: dict) -> str:
     """The README block: the reading, then the table."""
     return (f"{reading(result)}\n\n{table(result)}\n\n" + prose(
-            "Scores: mean gold-answer log-probability per token (nats); Δ: strategy minus random, paired over the "
-            f"seeds, 95% t interval. Run: `{result['command']}` ({len(result['runs'])} fine-tunes, "
+            "Scores: mean gold-answer log-probability per token (nats); Δ: strategy minus random, 95% paired t "
+            "intervals over the seeds" + (" / over the test items" if _has_items(result) else "")
+            + f". Run: `{result['command']}` ({len(result['runs'])} fine-tunes, "
             f"{sum(r['seconds'] for r in result['runs']) / 60:.0f} min of fine-tuning and scoring in all on a shared "
             f"2-core CPU, median {_median_seconds(result):.0f} s each; timings are noisy, other jobs shared the "
             "cores; the command resumes finished runs from its partial file)."))

@@ -156,8 +156,34 @@ def summarize(runs: list[dict], base: dict, strategies: list[str], budgets: list
                 if s != "random" and by["random"]:
                     d = paired_difference({k: r["scores"][metric] for k, r in by["random"].items()}, per_seed)
                     row[metric]["vs_random"] = d | {"verdict": verdict(d["ci"], higher_is_better=True)}
+                    items = _item_difference(by["random"], by[s], metric)
+                    if items is not None:
+                        row[metric]["vs_random_items"] = items | {
+                            "verdict": verdict(items["ci"], higher_is_better=True)}
             rows.append(row)
     return rows
+
+
+def _item_difference(random_runs: dict, runs: dict, metric: str) -> dict | None:
+    """Paired t over test items of (arm - random), each item's difference averaged over the shared seeds.
+
+    The seed interval covers training randomness with the test items fixed; this one covers the sampling of the
+    test items with the seeds averaged. None when the runs stored no per-item scores (older partial files)."""
+    from core.statistics import paired_difference
+
+    seeds = [k for k in runs if k in random_runs]
+    sets = EVAL_SETS if metric == "all" else (metric,)
+    if not seeds or any("per_item" not in r["scores"] for r in (*runs.values(), *random_runs.values())):
+        return None
+    a, b = {}, {}
+    for name in sets:
+        for j in range(len(runs[seeds[0]]["scores"]["per_item"][name])):
+            xa = [random_runs[k]["scores"]["per_item"][name][j] for k in seeds]
+            xb = [runs[k]["scores"]["per_item"][name][j] for k in seeds]
+            if None not in xa and None not in xb:
+                a[name, j], b[name, j] = float(np.mean(xa)), float(np.mean(xb))
+    d = paired_difference(a, b)
+    return d | {"method": f"paired t over {d['n']} test items (each averaged over {len(seeds)} shared seeds)"}
 
 
 def main() -> None:
@@ -212,6 +238,8 @@ def main() -> None:
         per_set = {name: answer_logprobs(m, tokenizer, p, r, args.max_tokens) for name, (p, r) in evals.items()}
         out = {name: float(np.nanmean(v)) for name, v in per_set.items()}
         out["all"] = float(np.nanmean(np.concatenate(list(per_set.values()))))
+        # per item too (nan -> None), for the interval over test items
+        out["per_item"] = {name: [None if np.isnan(x) else round(float(x), 5) for x in v] for name, v in per_set.items()}
         return out
 
     out = Path(args.out)
@@ -271,7 +299,9 @@ def main() -> None:
               "score": "mean over items of the gold response's mean log-probability per token (nats), chat template, "
                        "response tokens and end-of-turn scored; 'all' pools both sets' items",
               "interval": "Student-t over seeds (core.statistics.mean_ci); vs_random: paired t over the shared seeds "
-                          "(core.statistics.paired_difference), better/worse only when the interval excludes 0",
+                          "(core.statistics.paired_difference), better/worse only when the interval excludes 0; "
+                          "vs_random_items: paired t over the test items, each averaged over the shared seeds (covers "
+                          "the sampling of test items, not training randomness)",
               "select_seconds": select_seconds, "seconds": round(time.perf_counter() - start, 1),
               "threads": args.threads, "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
               "command": "python benchmarks/select_finetune.py " + " ".join(sys.argv[1:]),
