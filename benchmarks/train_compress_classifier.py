@@ -10,11 +10,23 @@ built from packaged data only:
 - each prompt is labelled at one keep fraction drawn from [0.45, 0.85] (after the coarse step, the fine step
   keeps at least half of the words: ``CompressConfig.max_fine_drop``).
 
-One prompt in five is held out; the agreement of student and teacher keep/drop decisions at the same budget on
-those prompts is stored in the weights' ``meta`` and printed. Deterministic (seeded). Labelling is the cost: one
-SmolLM2 pass per prompt, ~40 min for the default 80 prompts on this shared 2-core CPU.
+Prompts are split by index: three in five train, one in five validation (picks the objective and strength among
+``--candidates``: ridge on the teacher's surprisal ranks, or logistic regression on its labels, then refitted on
+train + validation), one in five held out: the agreement of student and teacher keep/drop decisions at the same
+budget on those is stored in the weights' ``meta`` and printed, with the CRC-32 of every training item
+(``meta["trained_items"]``: the per-query benchmark draws its demos from the rest). Deterministic (seeded).
+Labelling is the cost: one SmolLM2 pass per prompt, ~1 s on one idle core (~25 s under load 10), so labels are
+cached as JSON (``--labels``, outside the repo) and a run can add prompts with new seeds (``--first-seed``):
 
     python benchmarks/train_compress_classifier.py            # writes prompts/compress/classifier_weights.npz
+    # the committed weights (meta["label_files"], meta["command"]): 80 + 160 + 800 prompts labelled in three runs
+    # (L1 by the earlier version of this script, seeds 1-10 of all eight sources, source by source), then fitted:
+    python benchmarks/train_compress_classifier.py --labels L2.json --first-seed 11 --per-source 40 \
+        --sources arc_easy boolq gsm8k piqa --label-only --threads 1
+    python benchmarks/train_compress_classifier.py --labels L3.json --first-seed 51 --per-source 100 --label-only \
+        --threads 1
+    python benchmarks/train_compress_classifier.py --labels L1.json L2.json L3.json --threads 1 \
+        --candidates rank:0.01 rank:0.03 rank:0.1 rank:0.3 label:0.1 label:0.5 label:2
 """
 
 from __future__ import annotations
@@ -30,34 +42,61 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def training_prompts(per_source: int) -> list[tuple[str, list[str]]]:
-    """(source, context items) from packaged train splits, seeded; never the evaluated seed-0 demos."""
+CANDIDATES = ("rank:0.03", "rank:0.1", "rank:0.3", "label:0.5")
+
+
+def _candidate(text: str) -> tuple[str, float]:
+    objective, c = text.split(":")
+    return objective, float(c)
+
+
+def item_texts(units, starts) -> list[str]:
+    """The context items of a labelled prompt, rebuilt from its units (units concatenate to their item)."""
+    bounds = [*starts, len(units)]
+    return ["".join(u.text for u in units[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+
+def training_prompts(per_source: int, first_seed: int = 1, sources: list[str] | None = None,
+                     ) -> list[tuple[str, list[str]]]:
+    """(source, context items) from packaged train splits, seeds ``first_seed`` .. ``first_seed + per_source - 1``
+    (>= 1: never the evaluated seed-0 demos), for ``sources`` (default: all eight)."""
     import numpy as np
 
     from core.shared_data import shared_data_dir
     from evals.prompt_sets import gsm8k_train_demos
     from evals.eval_sets import load_task
 
+    if first_seed < 1:
+        raise ValueError("first_seed must be >= 1: seed 0 draws the evaluated shared-context demos")
+    wanted = set(sources or ("arc_easy", "piqa", "boolq", "sst2", "agnews", "trec", "gsm8k", "wikitext"))
+    seeds = range(first_seed, first_seed + per_source)
     out: list[tuple[str, list[str]]] = []
     for name, shots in (("arc_easy", 5), ("piqa", 4), ("boolq", 2), ("sst2", 6), ("agnews", 3), ("trec", 6)):
+        if name not in wanted:
+            continue
         task = load_task(name, max_passage_chars=400)
         evaluated = set(np.random.default_rng(0).permutation(len(task.pool))[:5].tolist())  # cloze_items' demos
         candidates = [i for i in range(len(task.pool)) if i not in evaluated]
-        for seed in range(1, per_source + 1):
+        for seed in seeds:
             pick = np.random.default_rng(seed).choice(candidates, shots, replace=False)
             out.append((name, [f"{task.pool[i].input} {task.pool[i].output}" for i in pick]))
-    gsm = [text for _, text in gsm8k_train_demos()]
-    for seed in range(1, per_source + 1):
+    gsm = [text for _, text in gsm8k_train_demos()] if "gsm8k" in wanted else []
+    for seed in seeds if gsm else ():
         out.append(("gsm8k", [gsm[i] for i in np.random.default_rng(seed).choice(len(gsm), 2, replace=False)]))
+    if "wikitext" not in wanted:
+        return out
     paragraphs = [p.strip() for p in (shared_data_dir() / "lm/wikitext-2_test.txt").read_text(encoding="utf-8")
                   .split("\n \n") if len(p.strip()) > 400 and not p.strip().startswith("=")]
-    for seed in range(per_source):
+    for seed in (s - 1 for s in seeds):
         out.append(("wikitext", [paragraphs[(seed * 7) % len(paragraphs)][:900]]))
     return out
 
 
-def labelled(prompts, model, tok, seed: int = 0):
-    """(source, units, item starts, teacher labels) per prompt; units as ``compress`` builds them."""
+def labelled(prompts, model, tok, seed: int = 0, save=None, budget_s: float | None = None):
+    """(source, units, item starts, teacher labels) per prompt; units as ``compress`` builds them.
+
+    save(rows, seconds): called every 25 prompts and at the end (labels cached as they come); budget_s: stop
+    labelling after this many seconds (the prompts labelled so far are returned)."""
     import numpy as np
 
     from prompts.compress.classifier import teacher_labels
@@ -66,13 +105,21 @@ def labelled(prompts, model, tok, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     rows = []
+    t0 = time.perf_counter()
     for source, items in prompts:
+        if budget_s is not None and time.perf_counter() - t0 > budget_s:
+            if save:
+                save(rows, time.perf_counter() - t0)
+            break
         units, starts = [], []
         for item in items:
             starts.append(len(units))
             units += units_of(split_protected(item))
         fraction = float(rng.uniform(0.45, 0.85))
         rows.append((source, units, starts, teacher_labels(units, model, tok, fraction)))
+        if save and (len(rows) % 25 == 0 or len(rows) == len(prompts)):
+            save(rows, time.perf_counter() - t0)
+        print(f"labelled {len(rows)}/{len(prompts)} ({source}) in {time.perf_counter() - t0:.0f} s", flush=True)
     return rows
 
 
@@ -119,34 +166,65 @@ def load_labels(path: Path):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--per-source", type=int, default=10, help="prompts per data source (8 sources)")
-    ap.add_argument("--c", type=float, default=0.5, help="inverse L2 strength of the logistic regression")
+    ap.add_argument("--candidates", nargs="+", type=_candidate, default=[_candidate(c) for c in CANDIDATES],
+                    help="OBJECTIVE:C pairs tried (rank: ridge on the teacher's ranks, label: logistic regression); "
+                         "the best on the validation prompts is refitted on train + validation")
     ap.add_argument("--out", default=None, help="weights path (default: prompts/compress/classifier_weights.npz)")
-    ap.add_argument("--labels", default=None, help="JSON file of the teacher's labels: reused if it exists, else written")
+    ap.add_argument("--labels", nargs="+", default=[],
+                    help="JSON files of the teacher's labels: those that exist are reused; the first missing one "
+                         "receives new labels (written after each prompt, so a stopped run keeps what it labelled)")
+    ap.add_argument("--first-seed", type=int, default=1, help="seed of the first new prompt per source (>= 1)")
+    ap.add_argument("--sources", nargs="+", default=None, help="sources of new prompts (default: all eight)")
+    ap.add_argument("--max-prompts", type=int, default=None, help="label only the first N new prompts (interleaved)")
+    ap.add_argument("--label-budget-s", type=float, default=None, help="stop labelling new prompts after this long")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--label-only", action="store_true", help="label and cache, do not fit")
     args = ap.parse_args()
     import torch
 
     from core.models import load_smollm2
-    from prompts.compress.classifier import WEIGHTS, fit, save_weights
+    from prompts.compress.classifier import WEIGHTS, fit, item_key, save_weights
 
     torch.manual_seed(0)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model, tok = load_smollm2("cpu")
-    t0 = time.perf_counter()
-    if args.labels and Path(args.labels).is_file():
-        rows, label_s = load_labels(Path(args.labels))
-    else:
-        rows = labelled(training_prompts(args.per_source), model, tok)
-        label_s = time.perf_counter() - t0
-        if args.labels:
-            save_labels(Path(args.labels), rows, label_s)
+    rows, label_s, label_files = [], 0.0, []
+    for path in map(Path, args.labels):
+        if path.is_file():
+            more, seconds = load_labels(path)
+            rows, label_s = rows + more, label_s + seconds
+            label_files.append({"file": path.name, "prompts": len(more), "seconds": round(seconds, 1)})
+    missing = [Path(p) for p in args.labels if not Path(p).is_file()]
+    if missing or not args.labels:
+        prompts = training_prompts(args.per_source, args.first_seed, args.sources)
+        prompts = [p for i in range(args.per_source) for p in prompts[i::args.per_source]]  # sources interleaved
+        prompts = prompts[:args.max_prompts]
+        save = (lambda r, sec: save_labels(missing[0], r, sec)) if missing else None
+        t0 = time.perf_counter()
+        rows += labelled(prompts, model, tok, seed=args.first_seed - 1, save=save, budget_s=args.label_budget_s)
+        label_s += time.perf_counter() - t0
+    if args.label_only:
+        return
+    # prompts by index: 3 in 5 train, 1 in 5 validation (chooses objective and strength), 1 in 5 held out (reported)
+    train = [r for i, r in enumerate(rows) if i % 5 < 3]
+    valid = [r for i, r in enumerate(rows) if i % 5 == 3]
     held = [r for i, r in enumerate(rows) if i % 5 == 4]
-    train = [r for i, r in enumerate(rows) if i % 5 != 4]
-    weights = fit([(u, s, k) for _, u, s, k in train], c=args.c)
+    tried = []
+    for objective, c in args.candidates:
+        w = fit([(u, s, k) for _, u, s, k in train], c=c, objective=objective)
+        tried.append({"objective": objective, "C": c, "validation": agreement(valid, w, tok)})
+        print(f"{objective} C={c}: validation agreement {tried[-1]['validation']['agreement']:.3f}", flush=True)
+    best = max(tried, key=lambda t: t["validation"]["agreement"])
+    weights = fit([(u, s, k) for _, u, s, k in train + valid], c=best["C"], objective=best["objective"])
     weights["meta"] |= {"teacher": "prompts.compress.token_level self-information (SmolLM2-135M-Instruct), "
                                    "keep fraction uniform in [0.45, 0.85] per prompt",
-                        "prompts": {"train": len(train), "held_out": len(held)},
-                        "sources": sorted({s for s, *_ in rows}), "per_source": args.per_source,
-                        "held_out": agreement(held, weights, tok), "train": agreement(train, weights, tok),
-                        "labelling_s": round(label_s, 1),
+                        "prompts": {"train": len(train) + len(valid), "held_out": len(held)},
+                        "sources": sorted({s for s, *_ in rows}), "candidates": tried,
+                        "held_out": agreement(held, weights, tok), "train": agreement(train + valid, weights, tok),
+                        "labelling_s": round(label_s, 1), "label_files": label_files,
+                        "trained_items": sorted({item_key(text) for _, units, starts, _ in train + valid
+                                                 for text in item_texts(units, starts)}),
                         "command": "python benchmarks/train_compress_classifier.py " + " ".join(sys.argv[1:])}
     out = Path(args.out) if args.out else WEIGHTS
     save_weights(weights, out)

@@ -1,22 +1,28 @@
-"""A keep/drop word classifier distilled from the self-information compressor (LLMLingua-2 style, Pan et al. 2024).
+"""A keep/drop word scorer distilled from the self-information compressor (LLMLingua-2 style, Pan et al. 2024).
 
 LLMLingua-2 replaces the causal LM's per-token surprisal by a token classifier trained on keep/drop labels and
 keeps the words with the highest keep probability that fit the budget. Here the teacher is our own
 self-information step (``token_level.score_units`` + ``choose``: SmolLM2-135M, iterative) and the student is a
-logistic regression over cheap per-word features, so scoring a prompt costs one tokenizer call and a dot product
+linear model over cheap per-word features, so scoring a prompt costs one tokenizer call and a few table look-ups
 instead of SmolLM2 forward passes:
 
-- the word itself (lower-cased letters and digits) and the word before it, each hashed into a weight table
-  (``WORD_BUCKETS``, ``PREV_BUCKETS``): what the teacher keeps or drops for that word;
+- hashed weight tables (``HASHED``): the word itself (lower-cased letters and digits), the word before it, the
+  word after it, and the (previous word, word) pair, which stands in for how predictable the word is after its
+  neighbour;
 - its SmolLM2 token ids (log of the id: byte-pair merges are ranked by frequency, so a low id is a common
   piece), the number of tokens and characters;
 - whether and how often the word appeared before in the prompt (repeated words are predictable), its position
   in its item and in its sentence, capitalisation, digits, punctuation, a line break before it, a label before it.
 
-``score_units(units, tokenizer)`` fills each unit's ``ids`` and puts the keep logit in ``surprisal``, so
-``token_level.choose`` ranks and cuts exactly as it does for the teacher. Weights: ``classifier_weights.npz``
-beside this file (a few KB), written by ``benchmarks/train_compress_classifier.py`` (``make compress-classifier``)
-from packaged data only.
+Training (``fit``): either ridge regression on the teacher's within-prompt rank of each word's surprisal
+(``rank_targets``: the teacher keeps the top of that ranking at any budget, so one labelled prompt teaches every
+budget) or LLMLingua-2's logistic regression on the keep/drop labels at one budget; the training script picks
+the objective and strength by agreement with the teacher on validation prompts and reports agreement on held-out
+prompts (``meta``). ``score_units(units, tokenizer)`` fills each unit's ``ids`` and puts the score in
+``surprisal``, so ``token_level.choose`` ranks and cuts exactly as it does for the teacher. Weights:
+``classifier_weights.npz`` beside this file (float16, ~100-200 KB with ``meta["trained_items"]``, the CRC-32 of every
+training context item, so benchmarks can evaluate on demos never trained on), written by
+``benchmarks/train_compress_classifier.py`` (``make compress-classifier``) from packaged data only.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ import regex
 from prompts.compress.token_level import Unit, choose
 
 WEIGHTS = Path(__file__).with_name("classifier_weights.npz")
-WORD_BUCKETS = 4096
-PREV_BUCKETS = 1024
+# hashed weight tables: the word, the word before it, the word after it, and the (previous, word) pair
+HASHED = {"word": 1 << 14, "prev": 1 << 12, "next": 1 << 12, "bigram": 1 << 15}
 DENSE = ("bias", "log_first_id", "log_mean_id", "log_max_id", "log_min_id", "tokens", "log_chars", "seen_before",
          "seen_in_item", "capitalized", "has_digit", "ends_sentence", "ends_clause", "after_newline", "item_position",
          "sentence_position", "after_protected", "after_sentence_end", "no_letters", "glued", "cjk")
@@ -50,20 +56,39 @@ def _bucket(key: str, size: int) -> int:
     return zlib.crc32(key.encode("utf-8")) % size
 
 
-def features(units: list[Unit], item_starts: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dense float32[n, len(DENSE)], word bucket int[n], previous-word bucket int[n]) for units with ``ids`` set.
+def item_key(text: str) -> int:
+    """CRC-32 of a context item with its whitespace collapsed: how the weights' ``meta["trained_items"]`` names
+    the items the classifier was trained on (benchmarks exclude them from the demos they evaluate on)."""
+    return zlib.crc32(" ".join(text.split()).encode("utf-8"))
 
-    item_starts: indices of the first unit of each context item (positions and "seen in item" restart there)."""
+
+def features(units: list[Unit], item_starts: list[int] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(dense float32[n, len(DENSE)], {table: bucket int[n] for table in HASHED}) for units with ``ids`` set.
+
+    item_starts: indices of the first unit of each context item (positions and "seen in item" restart there).
+    ``prev`` / ``next`` are the nearest non-blank words before / after the unit (any item), ``bigram`` the pair of
+    the previous word and this one."""
     n = len(units)
     dense = np.zeros((n, len(DENSE)), dtype=np.float32)
-    word = np.zeros(n, dtype=np.int64)
-    prev = np.zeros(n, dtype=np.int64)
+    keys = [_key(u.text) if u.text.strip() else "" for u in units]
+    prev_keys, next_keys, last = [""] * n, [""] * n, ""
+    for i, k in enumerate(keys):
+        prev_keys[i] = last
+        last = k or last
+    last = ""
+    for i in range(n - 1, -1, -1):
+        next_keys[i] = last
+        last = keys[i] or last
+    hashed = {"word": [_bucket(k, HASHED["word"]) for k in keys],
+              "prev": [_bucket(k, HASHED["prev"]) for k in prev_keys],
+              "next": [_bucket(k, HASHED["next"]) for k in next_keys],
+              "bigram": [_bucket(p + "\x00" + k, HASHED["bigram"]) for p, k in zip(prev_keys, keys)]}
     starts = set(item_starts or [0])
     bounds = sorted(starts | {n})
     item_len = {s: e - s for s, e in zip(bounds, bounds[1:])}
     seen: dict[str, int] = {}
     seen_item: dict[str, int] = {}
-    item_start, since_sentence, prev_key, prev_unit = 0, 0, "", None
+    item_start, since_sentence, prev_unit = 0, 0, None
     for i, u in enumerate(units):
         if i in starts:
             item_start, since_sentence, seen_item, prev_unit = i, 0, {}, None
@@ -80,26 +105,26 @@ def features(units: list[Unit], item_starts: list[int] | None = None) -> tuple[n
                   prev_unit is not None and prev_unit.protected,
                   prev_unit is not None and prev_unit.text.strip()[-1:] in ".?!。？！",
                   not any(c.isalpha() for c in stripped), not text[:1].isspace(), bool(_CJK.search(stripped)))
-        word[i] = _bucket(key, WORD_BUCKETS)
-        prev[i] = _bucket(prev_key, PREV_BUCKETS)
         if stripped:
             seen[key] = seen.get(key, 0) + 1
             seen_item[key] = seen_item.get(key, 0) + 1
-            prev_key, prev_unit = key, u
+            prev_unit = u
             since_sentence = 0 if stripped[-1:] in ".?!。？！" or "\n" in text else since_sentence + 1
-    return dense, word, prev
+    return dense, {name: np.asarray(b, dtype=np.int64) for name, b in hashed.items()}
 
 
 @lru_cache(maxsize=4)
 def load_weights(path: str | Path = WEIGHTS) -> dict:
-    """{"dense": float32[len(DENSE)], "word": float32[WORD_BUCKETS], "prev": float32[PREV_BUCKETS], "meta": dict}."""
+    """{"dense": float32[len(DENSE)], table: float32[HASHED[table]] for each hashed table, "meta": dict}."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no trained compressor classifier; run `make compress-classifier`")
     with np.load(path) as z:
-        w = {k: z[k].astype(np.float32) for k in ("dense", "word", "prev")}
+        if not all(k in z for k in ("dense", *HASHED)):
+            raise ValueError(f"{path}: weights were trained for other features; run `make compress-classifier`")
+        w = {k: z[k].astype(np.float32) for k in ("dense", *HASHED)}
         w["meta"] = json.loads(str(z["meta"]))
-    if len(w["dense"]) != len(DENSE) or len(w["word"]) != WORD_BUCKETS or len(w["prev"]) != PREV_BUCKETS:
+    if len(w["dense"]) != len(DENSE) or any(len(w[k]) != size for k, size in HASHED.items()):
         raise ValueError(f"{path}: weights were trained for other features; run `make compress-classifier`")
     return w
 
@@ -114,8 +139,8 @@ def tokenize_units(units: list[Unit], tokenizer) -> None:
 def keep_logits(units: list[Unit], item_starts: list[int] | None = None, weights: dict | None = None) -> np.ndarray:
     """Logit of p(keep) per unit; units need ``ids``."""
     w = weights or load_weights()
-    dense, word, prev = features(units, item_starts)
-    return dense @ w["dense"] + w["word"][word] + w["prev"][prev]
+    dense, hashed = features(units, item_starts)
+    return dense @ w["dense"] + sum(w[name][b] for name, b in hashed.items())
 
 
 def score_units(units: list[Unit], tokenizer, item_starts: list[int] | None = None,
@@ -135,32 +160,57 @@ def teacher_labels(units: list[Unit], model, tokenizer, keep_fraction: float) ->
     return [u.keep for u in units]
 
 
-def fit(examples: list[tuple[list[Unit], list[int], list[bool]]], c: float = 1.0) -> dict:
-    """Logistic regression (scikit-learn, L2, ``C=c``) on (units, item starts, teacher labels) of many prompts.
+def rank_targets(units: list[Unit]) -> np.ndarray:
+    """Per unit, the teacher's score (``surprisal``) as its rank among the prompt's free units, scaled to [0, 1]
+    (an unscored first word, surprisal inf, ranks last-but-kept: highest); protected units get 0."""
+    s = np.asarray([u.surprisal for u in units], dtype=np.float64)
+    free = np.asarray([not u.protected for u in units])
+    out = np.zeros(len(units))
+    idx = np.flatnonzero(free)
+    if len(idx):
+        vals = np.where(np.isfinite(s[idx]), s[idx], np.inf)
+        out[idx] = vals.argsort(kind="stable").argsort() / max(1, len(idx) - 1)
+    return out
 
-    Only free units (not protected, not whitespace) are training rows. Returns weights as ``load_weights`` does."""
+
+def fit(examples: list[tuple[list[Unit], list[int], list[bool]]], c: float = 1.0, objective: str = "rank") -> dict:
+    """A linear scorer over the dense features and the hashed tables, fitted (scikit-learn) on (units, item starts,
+    teacher labels) of many prompts; only free units (not protected, not whitespace) are training rows.
+
+    objective "rank": ridge regression (``alpha = 1 / c``) on the teacher's within-prompt rank of each word's
+    surprisal (``rank_targets``: ``choose`` keeps the top of that ranking, at any budget); "label": L2 logistic
+    regression (``C = c``) on the keep/drop labels at the prompt's one budget (LLMLingua-2's objective).
+    Returns weights as ``load_weights`` does."""
     from scipy import sparse
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, Ridge
 
-    blocks, labels = [], []
+    if objective not in ("rank", "label"):
+        raise ValueError(f"objective {objective!r}: 'rank' or 'label'")
+    blocks, targets = [], []
     for units, starts, keep in examples:
-        dense, word, prev = features(units, starts)
+        dense, hashed = features(units, starts)
         rows = [i for i, u in enumerate(units) if not u.protected]
         n = len(rows)
-        onehot_w = sparse.csr_matrix((np.ones(n), (np.arange(n), word[rows])), shape=(n, WORD_BUCKETS))
-        onehot_p = sparse.csr_matrix((np.ones(n), (np.arange(n), prev[rows])), shape=(n, PREV_BUCKETS))
-        blocks.append(sparse.hstack([sparse.csr_matrix(dense[rows]), onehot_w, onehot_p]).tocsr())
-        labels += [keep[i] for i in rows]
-    x, y = sparse.vstack(blocks).tocsr(), np.asarray(labels, dtype=np.int8)
-    model = LogisticRegression(C=c, max_iter=3000, fit_intercept=False).fit(x, y)
-    coef = model.coef_[0].astype(np.float32)
-    d = len(DENSE)
-    return {"dense": coef[:d], "word": coef[d:d + WORD_BUCKETS], "prev": coef[d + WORD_BUCKETS:],
-            "meta": {"rows": int(len(y)), "kept_share": float(y.mean()), "C": c}}
+        onehots = [sparse.csr_matrix((np.ones(n), (np.arange(n), hashed[name][rows])), shape=(n, size))
+                   for name, size in HASHED.items()]
+        blocks.append(sparse.hstack([sparse.csr_matrix(dense[rows]), *onehots]).tocsr())
+        target = rank_targets(units) if objective == "rank" else np.asarray(keep, dtype=np.float64)
+        targets.append(target[rows])
+    x, y = sparse.vstack(blocks).tocsr(), np.concatenate(targets)
+    if objective == "rank":
+        coef = Ridge(alpha=1 / c, fit_intercept=False).fit(x, y).coef_
+    else:
+        coef = LogisticRegression(C=c, max_iter=3000, fit_intercept=False).fit(x, y.astype(np.int8)).coef_[0]
+    coef = coef.astype(np.float32)
+    out, at = {"dense": coef[:len(DENSE)]}, len(DENSE)
+    for name, size in HASHED.items():
+        out[name], at = coef[at:at + size], at + size
+    return out | {"meta": {"rows": int(len(y)), "objective": objective, "C": c,
+                           "kept_share": float(np.mean([k for _, _, keep in examples for k in keep]))}}
 
 
 def save_weights(weights: dict, path: str | Path = WEIGHTS) -> None:
     """float16 weights and a JSON ``meta`` (training data, agreement) in one compressed npz."""
-    np.savez_compressed(path, dense=weights["dense"].astype(np.float16), word=weights["word"].astype(np.float16),
-                        prev=weights["prev"].astype(np.float16), meta=np.asarray(json.dumps(weights["meta"])))
+    np.savez_compressed(path, **{k: weights[k].astype(np.float16) for k in ("dense", *HASHED)},
+                        meta=np.asarray(json.dumps(weights["meta"])))
     load_weights.cache_clear()

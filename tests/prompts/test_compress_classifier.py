@@ -8,7 +8,8 @@ import re
 import pytest
 
 from prompts.compress import CompressConfig, compress, smollm2_tokenizer
-from prompts.compress.classifier import DENSE, PREV_BUCKETS, WEIGHTS, WORD_BUCKETS, load_weights
+from prompts.compress.classifier import DENSE, HASHED, WEIGHTS, features, item_key, load_weights, rank_targets
+from prompts.compress.token_level import Unit
 from tests.conftest import shared
 
 CLASSIFIER = CompressConfig(method="classifier")
@@ -38,13 +39,31 @@ def no_lm(monkeypatch):
 
 def test_weights_are_small_and_trained_by_the_script():
     w = load_weights()
-    assert WEIGHTS.stat().st_size < 20_000  # float16 tables: committed, never downloaded
-    assert (len(w["dense"]), len(w["word"]), len(w["prev"])) == (len(DENSE), WORD_BUCKETS, PREV_BUCKETS)
+    assert WEIGHTS.stat().st_size < 250_000  # float16 tables (57k weights, most 0): committed, never downloaded
+    assert len(w["dense"]) == len(DENSE) and all(len(w[k]) == n for k, n in HASHED.items())
     meta = w["meta"]
     assert "train_compress_classifier.py" in meta["command"] and meta["prompts"]["held_out"] > 0
+    # the objective and strength were chosen on validation prompts, and those prompts are in the final training set
+    assert {(c["objective"], c["C"]) for c in meta["candidates"]} >= {(meta["objective"], meta["C"])}
     # the student agrees with the teacher on most held-out words (a constant scorer that keeps the leading words
     # agrees on about half at these budgets)
-    assert meta["held_out"]["agreement"] > 0.7
+    assert meta["held_out"]["agreement"] > 0.72
+    assert len(meta["trained_items"]) > 1000 and all(isinstance(k, int) for k in meta["trained_items"][:5])
+
+
+def test_rank_targets_order_free_words_by_the_teachers_surprisal():
+    units = [Unit("Q:", True, surprisal=9.0), Unit(" the", False, surprisal=0.5), Unit(" cat", False, surprisal=6.0),
+             Unit(" sat", False, surprisal=float("inf")), Unit(" on", False, surprisal=1.0)]
+    # free units ranked 0..3 (inf, the unscored first word, ranks highest), scaled by 3; protected units get 0
+    assert rank_targets(units).tolist() == [0.0, 0.0, 2 / 3, 1.0, 1 / 3]
+
+
+def test_context_tables_see_the_neighbouring_words():
+    units = [Unit(t, False, [1]) for t in ("The", " cat", " ", " sat")]
+    _, h = features(units)
+    # the blank unit is skipped: "sat" follows "cat", and "cat" is followed by "sat"
+    assert h["prev"][3] == h["prev"][2] != h["prev"][1] and h["next"][1] == h["next"][2]
+    assert item_key(" a  b\n") == item_key("a b")
 
 
 @pytest.mark.parametrize("rate", [0.5, 0.33])
