@@ -1,10 +1,18 @@
 """Prompt compression, measured: both compressors against trivial baselines at the same token budgets, and the
 classifier's speed against the self-information compressor's on the same prompts, in one run.
 
-Quality (``cells``): GSM8K with the OLMES 8-shot chain-of-thought context (metric: log-likelihood per token of the
-gold solution), ARC-Easy and BoolQ with a fixed 5-shot cloze context (accuracy and gold log-likelihood). The
-few-shot context is shared by every query, so it is cut once per rate (question-agnostic) and the query is
-appended untouched. Methods at each budget (``round(rate x context tokens)`` SmolLM2 tokens):
+Quality (``cells``, two ``--modes``): GSM8K with an 8-shot chain-of-thought context (metric: log-likelihood per token
+of the gold solution), ARC-Easy and BoolQ with a 5-shot cloze context (accuracy and gold log-likelihood).
+
+- ``shared`` (the cache-aware case): one fixed context (OLMES 8-shot for GSM8K, the seed-0 demos otherwise) for
+  every query, cut once per rate (question-agnostic) with the query appended untouched. Each cell compares two
+  compressed strings, so one bad cut decides it.
+- ``per_query``: query i gets its own draw of demos from the task's pool (``default_rng(1000 + i)``, the same draw
+  for every method; demos the classifier was trained on are excluded via its ``meta["trained_items"]``), each
+  context compressed on its own (still question-agnostic, same budget for every method), so each cell holds n
+  independent compressions, paired per query.
+
+Methods at each budget (``round(rate x context tokens)`` SmolLM2 tokens):
 
 - ``self_information``: today's compressor (coarse step + SmolLM2 iterative self-information);
 - ``classifier``: the same coarse step + the keep/drop word classifier distilled from it (LLMLingua-2 style);
@@ -180,8 +188,9 @@ def quality_cells(tasks, rates, n_queries, model, tok, embed) -> list[dict]:
 
         original = len(tok("\n\n".join(context), add_special_tokens=False)["input_ids"])
         raw = scored("\n\n".join(context))
-        cells.append({"task": name, "rate": 1.0, "method": "uncompressed", "context_tokens": original,
-                      "compressed_context_tokens": original, "queries": len(queries), **summary(raw, queries)})
+        cells.append({"task": name, "mode": "shared", "rate": 1.0, "method": "uncompressed",
+                      "context_tokens": original, "compressed_context_tokens": original, "queries": len(queries),
+                      **summary(raw, queries)})
         for rate in rates:
             target = int(round(rate * original))
             per_method, compressed = {}, {}
@@ -196,7 +205,7 @@ def quality_cells(tasks, rates, n_queries, model, tok, embed) -> list[dict]:
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 scores = per_method[method] = scored(text)
                 n = len(tok(text, add_special_tokens=False)["input_ids"]) if text else 0
-                cell = {"task": name, "rate": rate, "method": method, "context_tokens": original,
+                cell = {"task": name, "mode": "shared", "rate": rate, "method": method, "context_tokens": original,
                         "target_tokens": target, "compressed_context_tokens": n, "achieved_ratio": n / original,
                         "compressor_s": wall, "compressor_cpu_s": cpu, "queries": len(queries),
                         **summary(scores, queries), "vs_uncompressed": paired(raw, scores), "example": text[:400]}
@@ -212,6 +221,104 @@ def quality_cells(tasks, rates, n_queries, model, tok, embed) -> list[dict]:
             acc = {m: (cc.get("accuracy") or cc["gold_logprob_per_token"])["mean"] for m in COMPRESSORS + BASELINES
                    for cc in cells if cc["task"] == name and cc["rate"] == rate and cc["method"] == m}
             print(f"{name:8s} rate {rate:.2f} (target {target}): " + ", ".join(f"{m} {v:.3f}" for m, v in acc.items()),
+                  flush=True)
+    return cells
+
+
+def demo_pool(name: str, exclude: set[int]) -> list[str]:
+    """The task's demonstration pool (cloze: ``input output`` of the train pool; GSM8K: train solutions in the
+    OLMES format) less the texts the classifier was trained on (``exclude``: ``item_key`` values in its meta)."""
+    from evals.prompt_sets import gsm8k_train_demos
+
+    if name == "gsm8k":
+        texts = [text for _, text in gsm8k_train_demos()]
+    else:
+        from evals.eval_sets import load_task
+
+        texts = [f"{d.input} {d.output}" for d in load_task(name, max_passage_chars=400).pool]
+    from prompts.compress.classifier import item_key
+
+    return [t for t in texts if item_key(t) not in exclude]
+
+
+def per_query_cells(tasks, rates, n_queries, model, tok, embed, exclude: set[int], seed: int = 1000) -> list[dict]:
+    """Per-query contexts: query i gets its own draw of demos (``default_rng(seed + i)``, as many as the shared
+    context has) from the task's pool, the same draw for every method, so each method's cell holds n independent
+    compressions, paired per query. Each context is compressed without the question (as in the shared mode) to
+    ``round(rate x its tokens)``; every method and baseline gets the same budget."""
+    import numpy as np
+
+    from core.statistics import mean_ci
+    from evals.prompt_sets import cloze_items, gsm8k_items
+    from prompts.compress import CompressConfig, compress
+
+    cells = []
+    for name in tasks:
+        shared, queries = gsm8k_items(n_queries) if name == "gsm8k" else cloze_items(name, n_queries)[:2]
+        pool = demo_pool(name, exclude)
+        contexts = [[pool[j] for j in np.random.default_rng(seed + i).choice(len(pool), len(shared), replace=False)]
+                    for i in range(len(queries))]
+        sizes = [len(tok("\n\n".join(c), add_special_tokens=False)["input_ids"]) for c in contexts]
+        memo: dict[tuple[int, str], tuple[float, int | None]] = {}
+
+        def scored(i: int, text: str) -> tuple[float, int | None]:
+            if (i, text) not in memo:
+                q = queries[i]
+                s = per_query([f"{text}\n\n{q.text}" if text else q.text], [q], model, tok)
+                memo[(i, text)] = (s["gold"][0], s["correct"][0] if s["correct"] else None)
+            return memo[(i, text)]
+
+        def gathered(pairs) -> dict:
+            gold = [g for g, _ in pairs]
+            correct = [c for _, c in pairs]
+            return {"gold": gold, "correct": None if correct[0] is None else correct}
+
+        base = {"task": name, "mode": "per_query", "queries": len(queries), "demos_per_context": len(shared),
+                "context_tokens": mean_ci(sizes), "pool": len(pool), "draw_seed": seed}
+        raw = gathered([scored(i, "\n\n".join(c)) for i, c in enumerate(contexts)])
+        cells.append(base | {"rate": 1.0, "method": "uncompressed", "compressed_context_tokens": float(np.mean(sizes)),
+                             **summary(raw, queries)})
+        for rate in rates:
+            per_method, agree = {}, []
+            for method in COMPRESSORS + BASELINES:
+                pairs, lengths, walls, results = [], [], [], []
+                for i, context in enumerate(contexts):
+                    target = int(round(rate * sizes[i]))
+                    t0 = time.perf_counter()
+                    if method in COMPRESSORS:
+                        c = compress({"context": context}, rate=rate, model=model, tokenizer=tok, embed=embed,
+                                     config=CompressConfig(method=method))
+                        text = c.text
+                        results.append(c)
+                    else:
+                        text = baseline_context(method, context, target, tok)
+                    walls.append(time.perf_counter() - t0)
+                    lengths.append(len(tok(text, add_special_tokens=False)["input_ids"]) if text else 0)
+                    pairs.append(scored(i, text))
+                per_method[method] = scores = gathered(pairs)
+                if method in COMPRESSORS:
+                    per_method["_" + method] = results
+                cells.append(base | {"rate": rate, "method": method,
+                                     "compressed_context_tokens": float(np.mean(lengths)),
+                                     "achieved_ratio": float(np.mean([n / s for n, s in zip(lengths, sizes)])),
+                                     "compressor_s_median": float(np.median(walls)), **summary(scores, queries),
+                                     "vs_uncompressed": paired(raw, scores), "example": text[:400]})
+            mine = {c["method"]: c for c in cells if c["task"] == name and c["rate"] == rate
+                    and c["mode"] == "per_query"}
+            for method in COMPRESSORS:
+                mine[method]["vs_baselines"] = {b: paired(per_method[b], per_method[method]) for b in BASELINES}
+            cell = mine["classifier"]
+            cell["vs_self_information"] = paired(per_method["self_information"], per_method["classifier"])
+            for i, context in enumerate(contexts):
+                a = free_agreement(context, per_method["_self_information"][i], per_method["_classifier"][i])
+                if a and a["agreement"] is not None:
+                    agree.append(a["agreement"])
+            cell["label_agreement"] = {"mean": float(np.mean(agree)) if agree else None, "contexts": len(agree),
+                                       "contexts_with_other_coarse_choice": len(contexts) - len(agree)}
+            acc = {m: (cc.get("accuracy") or cc["gold_logprob_per_token"])["mean"] for m in COMPRESSORS + BASELINES
+                   for cc in cells if cc["task"] == name and cc["rate"] == rate and cc["method"] == m
+                   and cc["mode"] == "per_query"}
+            print(f"per-query {name:8s} rate {rate:.2f}: " + ", ".join(f"{m} {v:.3f}" for m, v in acc.items()),
                   flush=True)
     return cells
 
@@ -274,6 +381,9 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=["gsm8k", "arc_easy", "boolq"])
     ap.add_argument("--rates", nargs="+", type=float, default=[0.5, 0.33, 0.2])
     ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--modes", nargs="+", choices=["shared", "per_query"], default=["shared", "per_query"],
+                    help="shared: one context per task, cut once per rate (the cache-aware case); per_query: each "
+                         "query its own seeded draw of demos, each compressed on its own")
     ap.add_argument("--speed-prompts", type=int, default=20)
     ap.add_argument("--speed-rates", nargs="+", type=float, default=[0.5, 0.33])
     ap.add_argument("--threads", type=int, default=0)
@@ -286,7 +396,7 @@ def main() -> None:
         parts = [json.loads(Path(p).read_text()) for p in args.merge]
         merged = parts[0] | {"cells": [c for p in parts for c in p["cells"]],
                              "speed": next((p["speed"] for p in parts if p["speed"]), None),
-                             "tasks": [c["task"] for p in parts for c in p["cells"] if c["method"] == "uncompressed"],
+                             "tasks": list(dict.fromkeys(c["task"] for p in parts for c in p["cells"])),
                              "parts": [{"command": p["command"], "run_s": p["run_s"], "machine": p["machine"]}
                                        for p in parts]}
         Path(args.out).write_text(json.dumps(merged, indent=2) + "\n")
@@ -311,10 +421,14 @@ def main() -> None:
                      rate=0.5, model=model, tokenizer=tok, embed=e, config=CompressConfig(method=method))
     t0 = time.perf_counter()
     speed_result = speed(args.speed_prompts, args.speed_rates, model, tok, embedders) if args.speed_prompts else None
-    cells = quality_cells(args.tasks, args.rates, args.queries, model, tok, embed)
+    cells = quality_cells(args.tasks, args.rates, args.queries, model, tok, embed) if "shared" in args.modes else []
+    if "per_query" in args.modes:
+        exclude = set(load_weights()["meta"].get("trained_items", []))
+        cells += per_query_cells(args.tasks, args.rates, args.queries, model, tok, embed, exclude)
     result = {"benchmark": "compress_quality", "target_model": "SmolLM2-135M-Instruct (fp32, CPU; same tokenizer: "
               "budgets are target-model tokens)", "methods": {"compressors": COMPRESSORS, "baselines": BASELINES},
-              "classifier": load_weights()["meta"], "queries_per_task": args.queries, "rates": args.rates,
+              "classifier": {k: v for k, v in load_weights()["meta"].items() if k != "trained_items"},
+              "modes": args.modes, "tasks": args.tasks, "queries_per_task": args.queries, "rates": args.rates,
               "paired": "b - a per query (paired t); gold = log-prob per token of the gold answer, correct = 0/1; "
                         "verdict better/worse only when the 95% interval excludes 0",
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
