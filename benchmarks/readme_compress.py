@@ -49,35 +49,47 @@ def compress_speed(j: dict) -> str:
     return "\n".join(out) + "\n\n" + prose(text)
 
 
+MODES = ("per_query", "shared")
+
+
+def _mode(c: dict) -> str:
+    return c.get("mode", "shared")  # runs before the per-query mode had shared contexts only
+
+
 def _cells(j: dict):
-    return {(c["task"], c["rate"], c["method"]): c for c in j["cells"]}
+    return {(_mode(c), c["task"], c["rate"], c["method"]): c for c in j["cells"]}
 
 
 def compress_quality(j: dict) -> str:
-    """Accuracy / gold log-prob per token (context tokens) of every method at every task and budget."""
+    """Accuracy / gold log-prob per token (context tokens; per-query mode: mean over the queries' contexts) of every
+    method at every task and budget, per-query contexts first."""
     cells = _cells(j)
-    out = ["| task (n) | rate | " + " | ".join(METHODS) + " |", "|---|---:|" + "---|" * len(METHODS)]
-    for task in j["tasks"]:
-        raw = cells[(task, 1.0, "uncompressed")]
-        for rate in sorted({r for t, r, _ in cells if t == task and r != 1.0}, reverse=True):
-            row = []
-            for m in METHODS:
-                c = raw if m == "uncompressed" else cells[(task, rate, m)]
-                acc = c.get("accuracy")
-                row.append((f"{acc['mean']:.3f} / " if acc else "")
-                           + f"{c['gold_logprob_per_token']['mean']:.2f} ({c['compressed_context_tokens']})")
-            out.append(f"| {task} ({raw['queries']}) | {rate:g} | " + " | ".join(row) + " |")
+    out = ["| task (n) | contexts | rate | " + " | ".join(METHODS) + " |", "|---|---|---:|" + "---|" * len(METHODS)]
+    for mode in MODES:
+        for task in j["tasks"]:
+            raw = cells.get((mode, task, 1.0, "uncompressed"))
+            if raw is None:
+                continue
+            for rate in sorted({r for md, t, r, _ in cells if (md, t) == (mode, task) and r != 1.0}, reverse=True):
+                row = []
+                for m in METHODS:
+                    c = raw if m == "uncompressed" else cells[(mode, task, rate, m)]
+                    acc = c.get("accuracy")
+                    row.append((f"{acc['mean']:.3f} / " if acc else "")
+                               + f"{c['gold_logprob_per_token']['mean']:.2f} ({c['compressed_context_tokens']:.0f})")
+                out.append(f"| {task} ({raw['queries']}) | {mode.replace('_', '-')} | {rate:g} | "
+                           + " | ".join(row) + " |")
     return "\n".join(out)
 
 
 def compress_baselines(j: dict) -> str:
     """Paired per-query differences of gold log-prob, each compressor minus each baseline (and the teacher)."""
-    out = ["| task | rate | compressor | " + " | ".join("vs " + b for b in BASELINES) + " | vs self_information |",
-           "|---|---:|---|" + "---|" * 5]
-    for c in j["cells"]:
+    out = ["| task | contexts | rate | compressor | " + " | ".join("vs " + b for b in BASELINES)
+           + " | vs self_information |", "|---|---|---:|---|" + "---|" * 5]
+    for c in sorted((c for c in j["cells"] if "vs_baselines" in c), key=lambda c: MODES.index(_mode(c))):
         if "vs_baselines" in c:
             si = c.get("vs_self_information", {}).get("gold")
-            out.append(f"| {c['task']} | {c['rate']:g} | {c['method']} | "
+            out.append(f"| {c['task']} | {_mode(c).replace('_', '-')} | {c['rate']:g} | {c['method']} | "
                        + " | ".join(_d(c["vs_baselines"][b]["gold"]) for b in BASELINES)
                        + f" | {_d(si) if si else ''} |")
     return "\n".join(out)
@@ -85,7 +97,23 @@ def compress_baselines(j: dict) -> str:
 
 def compress_reading(j: dict) -> str:
     """The verdicts in words, each computed from the paired intervals in the JSON."""
+    lines = []
+    for mode in MODES:
+        comp = [c for c in j["cells"] if "vs_baselines" in c and _mode(c) == mode]
+        if comp:
+            lines += _reading(comp, mode)
     comp = [c for c in j["cells"] if "vs_baselines" in c]
+    n = sorted({c["queries"] for c in comp})
+    lines.append("- Each comparison is a 95% paired t interval over the queries, not corrected for the "
+                 f"{sum(len(c['vs_baselines']) + ('vs_self_information' in c) for c in comp) * 2} made here; with "
+                 f"{n[0] if len(n) == 1 else f'{n[0]}-{n[-1]}'} queries per cell most accuracy differences are within "
+                 "noise.")
+    return "\n".join(prose(x).replace("\n", "\n  ") for x in lines)
+
+
+def _reading(comp: list[dict], mode: str) -> list[str]:
+    """The bullets of one context mode."""
+    label = {"per_query": "Per-query contexts", "shared": "Shared context"}[mode]
 
     def where(method: str, metric: str, against: str, verdict: str) -> list[str]:
         got = []
@@ -102,21 +130,21 @@ def compress_reading(j: dict) -> str:
 
     cls = [c for c in comp if c["method"] == "classifier"]
     acc_cells = [c for c in cls if "correct" in c["vs_self_information"]]
+    low = min(cls, key=lambda c: c["vs_self_information"]["gold"]["ci"][0], default=None)
     acc_noise = sum(c["vs_self_information"]["correct"]["verdict"] == "within noise" for c in acc_cells)
     lines = [
-        f"- **Classifier vs self-information at the same budget** (paired per query): accuracy within noise in "
-        f"{acc_noise} of {len(acc_cells)} cells; gold log-probability better in "
+        f"- **{label}: classifier vs self-information at the same budget** (paired per query): accuracy within "
+        f"noise in {acc_noise} of {len(acc_cells)} cells; gold log-probability better in "
         f"{say(where('classifier', 'gold', 'self_information', 'better'))}, worse in "
         f"{say(where('classifier', 'gold', 'self_information', 'worse'))}, within noise in "
-        f"{say(where('classifier', 'gold', 'self_information', 'within noise'))}."]
+        f"{say(where('classifier', 'gold', 'self_information', 'within noise'))}."
+        + (f" Within noise is not equal: the lowest lower bound is {low['vs_self_information']['gold']['ci'][0]:+.2f} "
+           f"nats/token ({low['task']} {low['rate']:g}), so losses that large are not ruled out." if low else "")]
     for b in BASELINES:
         parts = []
         for m in ("self_information", "classifier"):
             parts.append(f"{m} better in {say(where(m, 'gold', b, 'better'))}, worse in {say(where(m, 'gold', b, 'worse'))}"
                          + (f" (accuracy better in {say(where(m, 'correct', b, 'better'))}, worse in "
                             f"{say(where(m, 'correct', b, 'worse'))})"))
-        lines.append(f"- **vs `{b}`**, gold log-probability: " + "; ".join(parts) + ".")
-    lines.append("- Each comparison is a 95% paired t interval over the queries, not corrected for the "
-                 f"{sum(len(c['vs_baselines']) + ('vs_self_information' in c) for c in comp) * 2} made here; with "
-                 "12-40 queries per task most accuracy differences are within noise.")
-    return "\n".join(prose(x).replace("\n", "\n  ") for x in lines)
+        lines.append(f"- {label}, **vs `{b}`**, gold log-probability: " + "; ".join(parts) + ".")
+    return lines
