@@ -82,6 +82,7 @@ def reading(result: dict) -> str:
         + f" The other {len(v['within noise'])} comparisons are within noise"
         + (f" (median paired interval half-width {_median_half_width(result):.3f} nats/token: smaller effects go "
            "undetected)." if _median_half_width(result) is not None else "."),
+        _pooled(result),
         "GSM8K share of the subsets (first budget, mean over seeds): "
         + ", ".join(f"{r['strategy']} {r['gsm8k_share']:.2f}" for r in result["summary"]
                     if r["budget"] == result["summary"][0]["budget"])
@@ -98,6 +99,19 @@ def reading(result: dict) -> str:
         + "Longest-k, IFD and DEITA pick the same subset for every seed. No correction for the number of comparisons.",
     ]
     return "\n\n".join(prose(p) for p in parts)
+
+
+def _pooled(result: dict) -> str:
+    """The verdicts on both held-out sets pooled (the 'all' score: every item of both sets, equally weighted)."""
+    by: dict[str, list[str]] = {"better": [], "worse": [], "within noise": []}
+    for r in result["summary"]:
+        v = combined(r["all"]) if "all" in r else None
+        if v:
+            by[v].append(f"{r['strategy']} ({r['budget']})")
+    n = result["eval_sizes"]["gsm8k_test"] + result["eval_sizes"]["alpaca_heldout"]
+    return (f"Pooled over both held-out sets ({n} items, the mix the kNN/DSIR target was drawn from): "
+            + "; ".join(f"{k} than random: {', '.join(v)}" if k != "within noise" else f"within noise: {', '.join(v)}"
+                        for k, v in by.items() if v) + ".")
 
 
 def _has_items(result: dict) -> bool:
