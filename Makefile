@@ -118,8 +118,18 @@ ablation: install
 
 # The keep/drop word classifier of `winnow compress --method classifier`, distilled from the self-information
 # compressor on packaged data (the weights are committed; this rebuilds them, ~40 min on a shared 2-core CPU).
+# The committed weights' recipe (benchmarks/train_compress_classifier.py docstring): 80 + 160 + 800 prompts labelled by
+# the self-information teacher (~1 s each on an idle core; cached as JSON outside the repo), then fitted. The first
+# 80 were labelled by an earlier version of the script, so a retrain may differ from the committed weights there.
+CLS_LABELS ?= $(or $(WINNOW_CACHE),$(HOME)/.cache/winnow)/compress_labels
 compress-classifier: install
-	$(PY) benchmarks/train_compress_classifier.py
+	mkdir -p $(CLS_LABELS)
+	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L1.json --first-seed 1 --per-source 10 --label-only --threads 1
+	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L2.json --first-seed 11 --per-source 40 \
+	    --sources arc_easy boolq gsm8k piqa --label-only --threads 1
+	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L3.json --first-seed 51 --per-source 100 --label-only --threads 1
+	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L1.json $(CLS_LABELS)/L2.json $(CLS_LABELS)/L3.json \
+	    --threads 1 --candidates rank:0.01 rank:0.03 rank:0.1 rank:0.3 label:0.1 label:0.5 label:2
 
 clean:
 	rm -rf runs .prefect .pytest_cache
