@@ -180,8 +180,9 @@ def run_note(variants: dict, sweep: dict) -> str:
                   if (c["a"], c["b"]) == ("random", "knn") and c.get("detectable")), reverse=True)
     time = (f" ({t['total_s'] / 60:.0f} min of LM time for {t['records']} (task, query) records, median "
             f"{t['median_per_query_s']:.0f} s each, on a CPU shared with other jobs)" if t else "")
-    return prose(f"The run was stopped by its time box after {min(q)}-{max(q)} queries per task{time}, so these "
-                 "tests detect only large effects: with 80% power, a kNN-random difference of "
+    count = f"{min(q)}" if min(q) == max(q) else f"{min(q)}-{max(q)}"
+    return prose(f"The run covers {count} queries per task{time}, so these tests detect only effects of this "
+                 "size or larger: with 80% power, a kNN-random difference of "
                  + ", ".join(f"{_pct(d)} points on {NAMES.get(k, k)}" for d, k in det)
                  + " (BoolQ's arms almost never differ, so its paired spread is small). Accuracy % (mean over the 6 "
                  "variants [worst - best variant]); differences in points with the Bonferroni-widened interval:")
