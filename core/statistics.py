@@ -8,6 +8,7 @@
 - Differences between two arms: a paired t interval on per-seed differences when both arms ran the same seeds
   (``paired_difference``), Welch's t when they share none (``welch_difference``), and a two-sample bootstrap
   for percentiles (``bootstrap_difference``).
+- Held-out ROC AUC: stratified percentile bootstrap, seeded (``roc_auc_interval``).
 - Verdicts: "within noise" unless the difference's interval excludes 0; then "better" or "worse" by the
   metric's direction (``verdict``). ``compare`` (evals.compare) widens each interval for the number of metrics
   compared (Bonferroni), so two runs of one arm are called "within noise" on all metrics at once 95% of the time.
@@ -271,3 +272,23 @@ def detectable_difference(sd: float | None, n: int, alpha: float = 1 - CONFIDENC
     if sd is None or n < 2:
         return None
     return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd / np.sqrt(n))
+
+
+def roc_auc_interval(y_true: np.ndarray, scores: np.ndarray, resamples: int = RESAMPLES,
+                     seed: int = 0) -> list[float] | None:
+    """95% percentile-bootstrap interval of the held-out ROC AUC (``sklearn.metrics.roc_auc_score``).
+
+    Stratified, as pROC's ``ci.auc`` does by default: each resample draws the positives from the positives and
+    the negatives from the negatives (with replacement), so every resample has both classes and the class counts
+    of the hold-out. Seeded, so the report is reproducible. None when either class is missing (no AUC)."""
+    from sklearn.metrics import roc_auc_score
+
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    pos, neg = scores[y_true == 1], scores[y_true == 0]
+    if not len(pos) or not len(neg):
+        return None
+    rng = np.random.default_rng(seed)
+    labels = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+    boot = [roc_auc_score(labels, np.r_[rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+            for _ in range(resamples)]
+    return [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]

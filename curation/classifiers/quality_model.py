@@ -20,6 +20,7 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from core.config_types import PositiveInt, Seed, WordCount, named_in_errors
 from core.readers import ReaderConfig, read_documents
+from core.statistics import roc_auc_interval
 from curation.text import WORD_RE
 
 POSITIVE, NEGATIVE = "__label__hq", "__label__lq"
@@ -134,26 +135,6 @@ def train_quality_model(cfg: QualityTrainingConfig, out_dir: str | Path) -> dict
 
 def _interval(ci: list[float] | None) -> str:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "none"
-
-
-def roc_auc_interval(y_true: np.ndarray, scores: np.ndarray, resamples: int = 2000,
-                     seed: int = 0) -> list[float] | None:
-    """95% percentile-bootstrap interval of the held-out ROC AUC (``sklearn.metrics.roc_auc_score``).
-
-    Stratified, as pROC's ``ci.auc`` does by default: each resample draws the positives from the positives and
-    the negatives from the negatives (with replacement), so every resample has both classes and the class counts
-    of the hold-out. Seeded, so the report is reproducible. None when either class is missing (no AUC)."""
-    from sklearn.metrics import roc_auc_score
-
-    y_true, scores = np.asarray(y_true), np.asarray(scores)
-    pos, neg = scores[y_true == 1], scores[y_true == 0]
-    if not len(pos) or not len(neg):
-        return None
-    rng = np.random.default_rng(seed)
-    labels = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
-    boot = [roc_auc_score(labels, np.r_[rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
-            for _ in range(resamples)]
-    return [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]
 
 
 def positive_scores(model, texts: list[str]) -> np.ndarray:

@@ -93,3 +93,13 @@ def test_majority_baseline_and_unigram_loss():
     # a unigram model of the eval text itself cannot be beaten by a worse one of other text
     text = np.random.default_rng(0).integers(0, 50, 5000)
     assert unigram_loss(text, text, 50) < unigram_loss(np.arange(50).repeat(2), text, 50) + 1e-9
+
+
+def test_roc_auc_interval_edges():
+    import numpy as np
+
+    from core.statistics import roc_auc_interval
+
+    y = np.array([0, 0, 0, 1, 1, 1])
+    assert roc_auc_interval(y, np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9]), resamples=200) == [1.0, 1.0]  # separable
+    assert roc_auc_interval(np.ones(4, dtype=int), np.arange(4.0)) is None  # one class: no AUC to bracket

@@ -31,16 +31,6 @@ def test_training_is_deterministic_and_reports_auc(trained):
     assert ra["holdout_roc_auc_ci95"] == rb["holdout_roc_auc_ci95"] and lo <= ra["holdout_roc_auc"] <= hi <= 1
 
 
-def test_roc_auc_interval_edges():
-    import numpy as np
-
-    from curation.classifiers.quality_model import roc_auc_interval
-
-    y = np.array([0, 0, 0, 1, 1, 1])
-    assert roc_auc_interval(y, np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9]), resamples=200) == [1.0, 1.0]  # separable
-    assert roc_auc_interval(np.ones(4, dtype=int), np.arange(4.0)) is None  # one class: no AUC to bracket
-
-
 def test_quality_step_scores_and_keeps_top_percentile(trained, tmp_path):
     _, _, a, _ = trained
     texts = [ln for ln in shared("lm", "wikitext-2_test.txt").read_text().splitlines() if len(ln.split()) > 40][:20]
