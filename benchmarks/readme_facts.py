@@ -56,10 +56,10 @@ def _jaccard(a: set, b: set) -> float:
 
 
 def _grams(tokens: list[str], n: int = 5) -> set:
-    """n-grams as winnow's MinHash shingles them (a shorter text is one shingle of all its tokens)."""
-    if len(tokens) < n:
-        return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+    """The set of n-gram shingles winnow's MinHash takes from these tokens (``curation.text.token_shingles``)."""
+    from curation.text import token_shingles
+
+    return set(token_shingles(tokens, n))
 
 
 def segmenter(shared: Path) -> dict:

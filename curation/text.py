@@ -30,12 +30,17 @@ def shingles(text: str, n: int) -> list[str]:
     A text with fewer than n tokens gives one shingle of all its tokens; a text with none gives none. The numba
     engine (``curation.dedup.signatures``) hashes exactly these tokens, from the same tables.
     """
-    toks = dedup_tokens(text)
-    if not toks:
+    return token_shingles(dedup_tokens(text), n)
+
+
+def token_shingles(tokens: list[str], n: int) -> list[str]:
+    """``shingles`` of an already tokenized text: its n-grams, one shingle of all tokens when there are fewer than
+    n, none for no tokens."""
+    if not tokens:
         return []
-    if len(toks) < n:
-        return [" ".join(toks)]
-    return ngrams(toks, n)
+    if len(tokens) < n:
+        return [" ".join(tokens)]
+    return ngrams(tokens, n)
 
 
 # --- Tokens for dedup and decontamination in every script ---------------------------------------------------
