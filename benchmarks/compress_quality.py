@@ -228,14 +228,14 @@ def quality_cells(tasks, rates, n_queries, model, tok, embed) -> list[dict]:
 def demo_pool(name: str, exclude: set[int]) -> list[str]:
     """The task's demonstration pool (cloze: ``input output`` of the train pool; GSM8K: train solutions in the
     OLMES format) less the texts the classifier was trained on (``exclude``: ``item_key`` values in its meta)."""
-    from evals.prompt_sets import gsm8k_train_demos
+    from evals.prompt_sets import demo_text, gsm8k_train_demos
 
     if name == "gsm8k":
         texts = [text for _, text in gsm8k_train_demos()]
     else:
         from evals.eval_sets import load_task
 
-        texts = [f"{d.input} {d.output}" for d in load_task(name, max_passage_chars=400).pool]
+        texts = [demo_text(d) for d in load_task(name, max_passage_chars=400).pool]
     from prompts.compress.classifier import item_key
 
     return [t for t in texts if item_key(t) not in exclude]

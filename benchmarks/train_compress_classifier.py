@@ -63,8 +63,8 @@ def training_prompts(per_source: int, first_seed: int = 1, sources: list[str] | 
     import numpy as np
 
     from core.shared_data import shared_data_dir
-    from evals.prompt_sets import gsm8k_train_demos
     from evals.eval_sets import load_task
+    from evals.prompt_sets import demo_text, gsm8k_train_demos
 
     if first_seed < 1:
         raise ValueError("first_seed must be >= 1: seed 0 draws the evaluated shared-context demos")
@@ -79,7 +79,7 @@ def training_prompts(per_source: int, first_seed: int = 1, sources: list[str] | 
         candidates = [i for i in range(len(task.pool)) if i not in evaluated]
         for seed in seeds:
             pick = np.random.default_rng(seed).choice(candidates, shots, replace=False)
-            out.append((name, [f"{task.pool[i].input} {task.pool[i].output}" for i in pick]))
+            out.append((name, [demo_text(task.pool[i]) for i in pick]))
     gsm = [text for _, text in gsm8k_train_demos()] if "gsm8k" in wanted else []
     for seed in seeds if gsm else ():
         out.append(("gsm8k", [gsm[i] for i in np.random.default_rng(seed).choice(len(gsm), 2, replace=False)]))

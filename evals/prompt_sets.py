@@ -67,6 +67,12 @@ def gsm8k_train_demos() -> list[tuple[str, str]]:
     return out
 
 
+def demo_text(example) -> str:
+    """A cloze demonstration as the prompts show it: the example's input, a space, its answer text. The compressor
+    classifier's ``meta["trained_items"]`` holds CRC-32s of these texts, so trainer and benchmarks build them here."""
+    return f"{example.input} {example.output}"
+
+
 def cloze_items(task_name: str, n: int, shots: int = 5):
     """Fixed demos (seed 0) and ``n`` sampled test queries; also the task, for its pool."""
     from evals.eval_sets import load_task
@@ -75,7 +81,7 @@ def cloze_items(task_name: str, n: int, shots: int = 5):
     rng = np.random.default_rng(0)
     demos = [task.pool[i] for i in rng.permutation(len(task.pool))[:shots]]
     test = [task.test[i] for i in sorted(rng.permutation(len(task.test))[:n])]
-    return [f"{d.input} {d.output}" for d in demos], [Query(e.input, [" " + c for c in e.choices], e.gold)
+    return [demo_text(d) for d in demos], [Query(e.input, [" " + c for c in e.choices], e.gold)
                                                        for e in test], task
 
 
@@ -91,7 +97,7 @@ def build(task: str, n: int, model, tokenizer, embed, rate: float = 0.33) -> dic
         query_keys = [q.text.removeprefix("Question: ").removesuffix("\nAnswer:") for q in queries]
     else:
         context, queries, t = cloze_items(task, n, k)
-        pool_keys = pool_texts = [f"{e.input} {e.output}" for e in t.pool]
+        pool_keys = pool_texts = [demo_text(e) for e in t.pool]
         query_keys = [q.text for q in queries]
     pool_emb, query_emb = embed(pool_keys), embed(query_keys)
     itself = SelfMatches([str(i) for i in range(len(pool_keys))], pool_keys)  # a query is never its own demo
