@@ -142,7 +142,8 @@ TRAIN_QUALITY_HELP = {
     "holdout_fraction": "share of documents held out (hash-based) for ROC AUC", "balance":
     "downsample the larger class to the smaller one's size", "epoch": "training epochs", "lr": "fastText learning rate",
     "dim": "fastText vector size", "word_ngrams": "word n-grams (2 = bigrams, as DCLM)",
-    "min_count": "fastText's minimum word count", "seed": "seed for fastText and the split",
+    "min_count": "fastText's minimum word count",
+    "bucket": "hashed n-gram rows (fastText's default; model size ~ (vocabulary + bucket) x dim x 4 bytes)", "seed": "seed for fastText and the split",
 }
 
 

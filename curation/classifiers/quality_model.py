@@ -46,6 +46,9 @@ class QualityTrainingConfig:
     dim: PositiveInt = 64
     word_ngrams: PositiveInt = 2
     min_count: PositiveInt = 2
+    # hashed word n-gram rows (fastText's default); model.bin holds (vocabulary + bucket) x dim float32s, so the
+    # default makes a ~0.5 GB file at dim 64 and 100,000 makes ~26 MB
+    bucket: PositiveInt = 2_000_000
     seed: Seed = 0
     positive: list[str] = field(default_factory=list)
     negative: list[str] = field(default_factory=list)
@@ -102,7 +105,7 @@ def train_quality_model(cfg: QualityTrainingConfig, out_dir: str | Path) -> dict
     train_file.write_text("".join(f"{label} {text}\n" for label, _, text in train), encoding="utf-8")
     model = fasttext.train_supervised(
         str(train_file), epoch=cfg.epoch, lr=cfg.lr, dim=cfg.dim, wordNgrams=cfg.word_ngrams,
-        minCount=cfg.min_count, thread=1, seed=cfg.seed, verbose=0, loss="softmax",
+        minCount=cfg.min_count, bucket=cfg.bucket, thread=1, seed=cfg.seed, verbose=0, loss="softmax",
     )
     train_file.unlink()
     model.save_model(str(out / "model.bin"))

@@ -15,6 +15,7 @@ def trained(tmp_path_factory):
     cfg = QualityTrainingConfig(
         positive=[str(shared("lm", "wikitext-2_valid.txt")), str(shared("instruct", "lima.json"))],
         negative=[str(DOLMA_CC)], positive_field="output",
+        bucket=100_000,  # 26 MB per model instead of fastText's 0.5 GB default: the suite trains two
     )
     a, b = tmp_path_factory.mktemp("qa"), tmp_path_factory.mktemp("qb")
     return train_quality_model(cfg, a), train_quality_model(cfg, b), a, b
