@@ -68,16 +68,22 @@ def token_blocks(texts: list[str], tokenizer, seq_len: int) -> np.ndarray:
     return np.stack([arr[i * seq_len: i * seq_len + seq_len + 1] for i in range(n)]) if n else np.zeros((0, seq_len + 1), np.int64)
 
 
-def build_model(cfg: TrainConfig, vocab_size: int):
+def small_llama(cfg, vocab_size: int, seed: int, max_positions: int, bos: int, eos: int):
+    """A randomly initialised ``LlamaForCausalLM`` with tied embeddings, sized by ``cfg`` (hidden_size,
+    intermediate_size, layers, heads, kv_heads: ``TrainConfig`` or ``wsd.ModelConfig``), seeded; pad = eos."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    torch.manual_seed(cfg.seed)
+    torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
                          num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads, num_key_value_heads=cfg.kv_heads,
-                         max_position_embeddings=max(512, cfg.seq_len), tie_word_embeddings=True, bos_token_id=1,
-                         eos_token_id=2, pad_token_id=2)
+                         max_position_embeddings=max_positions, tie_word_embeddings=True, bos_token_id=bos,
+                         eos_token_id=eos, pad_token_id=eos)
     return LlamaForCausalLM(config)
+
+
+def build_model(cfg: TrainConfig, vocab_size: int):
+    return small_llama(cfg, vocab_size, cfg.seed, max(512, cfg.seq_len), bos=1, eos=2)
 
 
 def eval_loss(model, blocks: np.ndarray, batch_size: int = 16) -> float:

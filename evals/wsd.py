@@ -76,15 +76,9 @@ def packed_blocks(encoded: list[np.ndarray], eos: int, seq_len: int) -> np.ndarr
 
 
 def build_model(cfg: ModelConfig, vocab_size: int, seed: int):
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from evals.train import small_llama
 
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
-                         num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads, num_key_value_heads=cfg.kv_heads,
-                         max_position_embeddings=cfg.seq_len, tie_word_embeddings=True, bos_token_id=0,
-                         eos_token_id=0, pad_token_id=0)
-    return LlamaForCausalLM(config)
+    return small_llama(cfg, vocab_size, seed, cfg.seq_len, bos=0, eos=0)
 
 
 def train_wsd(blocks: np.ndarray, cfg: ModelConfig, budgets: list[int], vocab_size: int, seed: int,
