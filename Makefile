@@ -128,8 +128,10 @@ compress-classifier: install
 	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L2.json --first-seed 11 --per-source 40 \
 	    --sources arc_easy boolq gsm8k piqa --label-only --threads 1
 	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L3.json --first-seed 51 --per-source 100 --label-only --threads 1
+	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L4.json --first-seed 201 --per-source 100 \
+	    --sources gsm8k boolq --shots gsm8k=8 boolq=5 --label-only --threads 1
 	$(PY) benchmarks/train_compress_classifier.py --labels $(CLS_LABELS)/L1.json $(CLS_LABELS)/L2.json $(CLS_LABELS)/L3.json \
-	    --threads 1 --candidates rank:0.01 rank:0.03 rank:0.1 rank:0.3 label:0.1 label:0.5 label:2
+	    $(CLS_LABELS)/L4.json --threads 1 --candidates rank:0.03 rank:0.1 rank:0.3 label:0.1 label:0.5 label:2
 
 clean:
 	rm -rf runs .prefect .pytest_cache

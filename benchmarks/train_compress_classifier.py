@@ -19,14 +19,18 @@ Labelling is the cost: one SmolLM2 pass per prompt, ~1 s on one idle core (~25 s
 cached as JSON (``--labels``, outside the repo) and a run can add prompts with new seeds (``--first-seed``):
 
     python benchmarks/train_compress_classifier.py            # writes prompts/compress/classifier_weights.npz
-    # the committed weights (meta["label_files"], meta["command"]): 80 + 160 + 800 prompts labelled in three runs
-    # (L1 by the earlier version of this script, seeds 1-10 of all eight sources, source by source), then fitted:
+    # the committed weights (meta["label_files"], meta["command"]; `make compress-classifier`): 80 + 160 + 800 + 200
+    # prompts labelled in four runs (L1 by the earlier version of this script, seeds 1-10 of all eight sources,
+    # source by source; L4: GSM8K and BoolQ prompts as long as the 8- and 5-shot contexts the benchmark compresses
+    # per query, where 2-item training prompts had left the student at 0.72 agreement), then fitted:
     python benchmarks/train_compress_classifier.py --labels L2.json --first-seed 11 --per-source 40 \
         --sources arc_easy boolq gsm8k piqa --label-only --threads 1
     python benchmarks/train_compress_classifier.py --labels L3.json --first-seed 51 --per-source 100 --label-only \
         --threads 1
-    python benchmarks/train_compress_classifier.py --labels L1.json L2.json L3.json --threads 1 \
-        --candidates rank:0.01 rank:0.03 rank:0.1 rank:0.3 label:0.1 label:0.5 label:2
+    python benchmarks/train_compress_classifier.py --labels L4.json --first-seed 201 --per-source 100 \
+        --sources gsm8k boolq --shots gsm8k=8 boolq=5 --label-only --threads 1
+    python benchmarks/train_compress_classifier.py --labels L1.json L2.json L3.json L4.json --threads 1 \
+        --candidates rank:0.03 rank:0.1 rank:0.3 label:0.1 label:0.5 label:2
 """
 
 from __future__ import annotations
@@ -56,10 +60,14 @@ def item_texts(units, starts) -> list[str]:
     return ["".join(u.text for u in units[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
+SHOTS = {"arc_easy": 5, "piqa": 4, "boolq": 2, "sst2": 6, "agnews": 3, "trec": 6, "gsm8k": 2}
+
+
 def training_prompts(per_source: int, first_seed: int = 1, sources: list[str] | None = None,
-                     ) -> list[tuple[str, list[str]]]:
+                     shots: dict[str, int] | None = None) -> list[tuple[str, list[str]]]:
     """(source, context items) from packaged train splits, seeds ``first_seed`` .. ``first_seed + per_source - 1``
-    (>= 1: never the evaluated seed-0 demos), for ``sources`` (default: all eight)."""
+    (>= 1: never the evaluated seed-0 demos), for ``sources`` (default: all eight); ``shots`` overrides ``SHOTS``
+    (items per prompt) per source, e.g. {"gsm8k": 8} for prompts as long as the 8-shot contexts compressed at use."""
     import numpy as np
 
     from core.shared_data import shared_data_dir
@@ -70,19 +78,20 @@ def training_prompts(per_source: int, first_seed: int = 1, sources: list[str] | 
         raise ValueError("first_seed must be >= 1: seed 0 draws the evaluated shared-context demos")
     wanted = set(sources or ("arc_easy", "piqa", "boolq", "sst2", "agnews", "trec", "gsm8k", "wikitext"))
     seeds = range(first_seed, first_seed + per_source)
+    k = SHOTS | (shots or {})
     out: list[tuple[str, list[str]]] = []
-    for name, shots in (("arc_easy", 5), ("piqa", 4), ("boolq", 2), ("sst2", 6), ("agnews", 3), ("trec", 6)):
+    for name in ("arc_easy", "piqa", "boolq", "sst2", "agnews", "trec"):
         if name not in wanted:
             continue
         task = load_task(name, max_passage_chars=400)
         evaluated = set(np.random.default_rng(0).permutation(len(task.pool))[:5].tolist())  # cloze_items' demos
         candidates = [i for i in range(len(task.pool)) if i not in evaluated]
         for seed in seeds:
-            pick = np.random.default_rng(seed).choice(candidates, shots, replace=False)
+            pick = np.random.default_rng(seed).choice(candidates, k[name], replace=False)
             out.append((name, [demo_text(task.pool[i]) for i in pick]))
     gsm = [text for _, text in gsm8k_train_demos()] if "gsm8k" in wanted else []
     for seed in seeds if gsm else ():
-        out.append(("gsm8k", [gsm[i] for i in np.random.default_rng(seed).choice(len(gsm), 2, replace=False)]))
+        out.append(("gsm8k", [gsm[i] for i in np.random.default_rng(seed).choice(len(gsm), k["gsm8k"], replace=False)]))
     if "wikitext" not in wanted:
         return out
     paragraphs = [p.strip() for p in (shared_data_dir() / "lm/wikitext-2_test.txt").read_text(encoding="utf-8")
@@ -175,6 +184,8 @@ def main() -> None:
                          "receives new labels (written after each prompt, so a stopped run keeps what it labelled)")
     ap.add_argument("--first-seed", type=int, default=1, help="seed of the first new prompt per source (>= 1)")
     ap.add_argument("--sources", nargs="+", default=None, help="sources of new prompts (default: all eight)")
+    ap.add_argument("--shots", nargs="+", default=[], metavar="SOURCE=N",
+                    help=f"items per new prompt for a source (default {SHOTS}; wikitext: one paragraph)")
     ap.add_argument("--max-prompts", type=int, default=None, help="label only the first N new prompts (interleaved)")
     ap.add_argument("--label-budget-s", type=float, default=None, help="stop labelling new prompts after this long")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -197,7 +208,8 @@ def main() -> None:
             label_files.append({"file": path.name, "prompts": len(more), "seconds": round(seconds, 1)})
     missing = [Path(p) for p in args.labels if not Path(p).is_file()]
     if missing or not args.labels:
-        prompts = training_prompts(args.per_source, args.first_seed, args.sources)
+        shots = {name: int(n) for name, n in (x.split("=") for x in args.shots)}
+        prompts = training_prompts(args.per_source, args.first_seed, args.sources, shots)
         prompts = [p for i in range(args.per_source) for p in prompts[i::args.per_source]]  # sources interleaved
         prompts = prompts[:args.max_prompts]
         save = (lambda r, sec: save_labels(missing[0], r, sec)) if missing else None

@@ -7,8 +7,10 @@ linear model over cheap per-word features, so scoring a prompt costs one tokeniz
 instead of SmolLM2 forward passes:
 
 - hashed weight tables (``HASHED``): the word itself (lower-cased letters and digits), the word before it, the
-  word after it, and the (previous word, word) pair, which stands in for how predictable the word is after its
-  neighbour;
+  word after it, the (previous word, word) pair, which stands in for how predictable the word is after its
+  neighbour, and the (word, teacher segment) pair: the teacher scores 256-token segments one after the other,
+  each conditioned on the already compressed text before it, so a function word that is predictable in the first
+  segment becomes surprising after telegraphic text and is kept more often later in a long prompt;
 - its SmolLM2 token ids (log of the id: byte-pair merges are ranked by frequency, so a low id is a common
   piece), the number of tokens and characters;
 - whether and how often the word appeared before in the prompt (repeated words are predictable), its position
@@ -35,11 +37,13 @@ from pathlib import Path
 import numpy as np
 import regex
 
-from prompts.compress.token_level import Unit, choose
+from prompts.compress.token_level import SEGMENT_TOKENS, Unit, choose
 
 WEIGHTS = Path(__file__).with_name("classifier_weights.npz")
-# hashed weight tables: the word, the word before it, the word after it, and the (previous, word) pair
-HASHED = {"word": 1 << 14, "prev": 1 << 12, "next": 1 << 12, "bigram": 1 << 15}
+# hashed weight tables: the word, the word before it, the word after it, the (previous, word) pair, and the
+# (word, teacher segment: 0, 1, 2, 3 or later) pair
+HASHED = {"word": 1 << 14, "prev": 1 << 12, "next": 1 << 12, "bigram": 1 << 15, "word_segment": 1 << 15}
+LAST_SEGMENT = 3
 DENSE = ("bias", "log_first_id", "log_mean_id", "log_max_id", "log_min_id", "tokens", "log_chars", "seen_before",
          "seen_in_item", "capitalized", "has_digit", "ends_sentence", "ends_clause", "after_newline", "item_position",
          "sentence_position", "after_protected", "after_sentence_end", "no_letters", "glued", "cjk")
@@ -67,7 +71,8 @@ def features(units: list[Unit], item_starts: list[int] | None = None) -> tuple[n
 
     item_starts: indices of the first unit of each context item (positions and "seen in item" restart there).
     ``prev`` / ``next`` are the nearest non-blank words before / after the unit (any item), ``bigram`` the pair of
-    the previous word and this one."""
+    the previous word and this one, ``word_segment`` the word and the teacher's segment it falls in (tokens before
+    it // ``SEGMENT_TOKENS``, capped at ``LAST_SEGMENT``)."""
     n = len(units)
     dense = np.zeros((n, len(DENSE)), dtype=np.float32)
     keys = [_key(u.text) if u.text.strip() else "" for u in units]
@@ -79,10 +84,13 @@ def features(units: list[Unit], item_starts: list[int] | None = None) -> tuple[n
     for i in range(n - 1, -1, -1):
         next_keys[i] = last
         last = keys[i] or last
+    before = np.cumsum([0] + [len(u.ids) for u in units[:-1]]) if n else np.zeros(0, dtype=np.int64)
+    segments = np.minimum(before // SEGMENT_TOKENS, LAST_SEGMENT)
     hashed = {"word": [_bucket(k, HASHED["word"]) for k in keys],
               "prev": [_bucket(k, HASHED["prev"]) for k in prev_keys],
               "next": [_bucket(k, HASHED["next"]) for k in next_keys],
-              "bigram": [_bucket(p + "\x00" + k, HASHED["bigram"]) for p, k in zip(prev_keys, keys)]}
+              "bigram": [_bucket(p + "\x00" + k, HASHED["bigram"]) for p, k in zip(prev_keys, keys)],
+              "word_segment": [_bucket(f"{k}\x01{s}", HASHED["word_segment"]) for k, s in zip(keys, segments)]}
     starts = set(item_starts or [0])
     bounds = sorted(starts | {n})
     item_len = {s: e - s for s, e in zip(bounds, bounds[1:])}

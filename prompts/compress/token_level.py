@@ -19,6 +19,7 @@ import regex
 NO_SPACE_SCRIPTS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
 # a word with its leading whitespace; inside text without spaces, one grapheme cluster (or a run of other symbols)
 UNIT_RE = regex.compile(rf"\s*(?:(?=[{NO_SPACE_SCRIPTS}])\X|[^\s{NO_SPACE_SCRIPTS}]+)|\s+$")
+SEGMENT_TOKENS = 256  # tokens scored per forward pass, each conditioned on the compressed text before it
 
 
 @dataclass
@@ -45,7 +46,7 @@ def units_of(pieces) -> list[Unit]:
     return units
 
 
-def score_units(units: list[Unit], model, tokenizer, keep_fraction: float, segment_tokens: int = 256,
+def score_units(units: list[Unit], model, tokenizer, keep_fraction: float, segment_tokens: int = SEGMENT_TOKENS,
                 max_context: int = 512) -> None:
     """Fills ``ids`` and ``surprisal`` of every unit, segment by segment over the compressed prefix."""
     import torch
