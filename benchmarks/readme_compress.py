@@ -43,9 +43,10 @@ def compress_speed(j: dict) -> str:
             f"pay. On these prompts the gold log-probability after the classifier's prompt minus the teacher's is "
             f"{_d(a['classifier_minus_self_information_gold'], 3)} ({a['classifier_minus_self_information_gold']['n']} "
             f"prompt x budget pairs), and it makes the teacher's keep/drop decision on "
-            f"{100 * a['label_agreement']['mean']:.0f}% of the free words (held-out agreement at training: "
+            f"{100 * a['label_agreement']['mean']:.0f}% of the free words (fitted on "
+            f"{j['classifier']['prompts']['train']:,} teacher-labelled prompts; held-out agreement at training: "
             f"{held['agreement']:.3f}, Cohen's kappa {held['cohen_kappa_mean']:.2f}, "
-            f"{j['classifier']['prompts']['held_out']} prompts).")
+            f"{j['classifier']['prompts']['held_out']} other prompts).")
     return "\n".join(out) + "\n\n" + prose(text)
 
 
@@ -148,3 +149,64 @@ def _reading(comp: list[dict], mode: str) -> list[str]:
                             f"{say(where(m, 'correct', b, 'worse'))})"))
         lines.append(f"- {label}, **vs `{b}`**, gold log-probability: " + "; ".join(parts) + ".")
     return lines
+
+
+TRUNCATIONS = ("truncate_head", "truncate_tail", "whole_demos")
+
+
+def compress_verdict(j: dict) -> str:
+    """The section's conclusions, each computed from the JSON: whether the classifier keeps the teacher's quality
+    per query, whether either compressor beats truncation, shared cells below every baseline, and which rates ran."""
+    cells = _cells(j)
+    per_q = [c for c in j["cells"] if _mode(c) == "per_query" and "vs_self_information" in c]
+    lines = []
+    if per_q:
+        worse = [c for c in per_q if any(c["vs_self_information"][m]["verdict"] == "worse"
+                                         for m in ("gold", "correct") if m in c["vs_self_information"])]
+        held = len(per_q) - len(worse)
+        text = (f"- **Same quality, per query: {'holds in every cell' if not worse else 'not in every cell'}** "
+                f"({held} of {len(per_q)}: the classifier's gold log-probability and accuracy are within noise of "
+                "self-information or better).")
+        for c in worse:
+            g = c["vs_self_information"]["gold"]
+            teacher = cells[("per_query", c["task"], c["rate"], "self_information")]["gold_logprob_per_token"]["mean"]
+            text += (f" Worse at {c['task']} {c['rate']:g}: {g['delta']:+.3f} nats/token {_ci(g['ci'], 3)}, "
+                     f"{abs(g['delta'] / teacher):.1%} of the teacher's gold log-probability.")
+        low = min(per_q, key=lambda c: c["vs_self_information"]["gold"]["ci"][0])
+        text += (f" Within noise is a weak claim where the interval is wide: the lowest lower bound is "
+                 f"{low['vs_self_information']['gold']['ci'][0]:+.2f} nats/token ({low['task']} {low['rate']:g}).")
+        lines.append(text)
+        for m in ("self_information", "classifier"):
+            mine = [c for c in j["cells"] if _mode(c) == "per_query" and c["method"] == m and "vs_baselines" in c]
+            beats = [f"{c['task']} {c['rate']:g}" for c in mine
+                     if all(c["vs_baselines"][b]["gold"]["verdict"] == "better" for b in TRUNCATIONS)]
+            loses = [f"{c['task']} {c['rate']:g}" for c in mine
+                     if any(c["vs_baselines"][b]["gold"]["verdict"] == "worse" for b in TRUNCATIONS)]
+            lines.append(f"- Per query, `{m}` beats all three truncations ({', '.join(TRUNCATIONS)}) on gold "
+                         f"log-probability in {', '.join(beats) or 'no cell'}, and is worse than at least one of them "
+                         f"in {', '.join(loses) or 'no cell'} (of {len(mine)} cells).")
+        if not any(all(c["vs_baselines"][b]["gold"]["verdict"] == "better" for b in TRUNCATIONS)
+                   for c in j["cells"] if _mode(c) == "per_query" and "vs_baselines" in c):
+            lines.append("- So the case for these compressors is cost, not quality: what they buy over truncation "
+                         "is not shown here.")
+    for c in j["cells"]:
+        if _mode(c) != "shared" or c["method"] not in ("self_information", "classifier"):
+            continue
+        gold = c["gold_logprob_per_token"]["mean"]
+        base = [cells[("shared", c["task"], c["rate"], b)]["gold_logprob_per_token"]["mean"] for b in BASELINES]
+        if all(c["vs_baselines"][b]["gold"]["verdict"] == "worse" for b in BASELINES):  # even below no demos
+            raw = cells[("shared", c["task"], 1.0, "uncompressed")]["gold_logprob_per_token"]["mean"]
+            lines.append(f"- One cut decides a shared cell: `{c['method']}`'s shared {c['task']} {c['rate']:g} "
+                         f"context scores {gold:.2f} against {raw:.2f} uncompressed, below every baseline "
+                         f"(best {max(base):.2f}), so that cell compares two strings more than two methods.")
+    for task in j["tasks"]:
+        rates = {md: sorted({r for m2, t, r, _ in cells if (m2, t) == (md, task) and r != 1.0}, reverse=True)
+                 for md in MODES}
+        missing = [r for r in rates["shared"] if r not in rates["per_query"]]
+        raw = cells.get(("per_query", task, 1.0, "uncompressed"))
+        if rates["per_query"] and missing and raw:
+            lines.append(f"- {task} per-query ran at {', '.join(f'{r:g}' for r in rates['per_query'])} only "
+                         f"({', '.join(f'{r:g}' for r in missing)} left out for time: its contexts average "
+                         f"{raw['compressed_context_tokens']:,.0f} tokens, which take the teacher seconds each on one "
+                         "core); the shared mode ran " + ", ".join(f"{r:g}" for r in rates["shared"]) + ".")
+    return "\n".join(prose(x).replace("\n", "\n  ") for x in lines)

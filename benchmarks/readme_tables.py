@@ -96,6 +96,7 @@ BLOCKS: dict[str, Block] = {
     "compress_quality": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_quality"),
     "compress_baselines": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_baselines"),
     "compress_reading": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_reading"),
+    "compress_verdict": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_verdict"),
     "vllm_env": Block(("readme_facts.json",), "benchmarks.readme_facts:vllm_env_note"),
     "serving_prompts": Block(("serving_prompts.json",), "benchmarks.readme_prompts:serving_prompts"),
     "serving_prefix_cache": Block(("serving_prefix_cache.json",), "benchmarks.readme_prompts:prefix_cache"),
