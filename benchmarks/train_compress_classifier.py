@@ -72,7 +72,7 @@ def training_prompts(per_source: int, first_seed: int = 1, sources: list[str] | 
 
     from core.shared_data import shared_data_dir
     from evals.eval_sets import load_task
-    from evals.prompt_sets import demo_text, gsm8k_train_demos
+    from evals.prompt_sets import cloze_draw, demo_text, gsm8k_train_demos
 
     if first_seed < 1:
         raise ValueError("first_seed must be >= 1: seed 0 draws the evaluated shared-context demos")
@@ -84,7 +84,7 @@ def training_prompts(per_source: int, first_seed: int = 1, sources: list[str] | 
         if name not in wanted:
             continue
         task = load_task(name, max_passage_chars=400)
-        evaluated = set(np.random.default_rng(0).permutation(len(task.pool))[:5].tolist())  # cloze_items' demos
+        evaluated = set(cloze_draw(task, 5, 0)[0])  # the demos cloze_items shows
         candidates = [i for i in range(len(task.pool)) if i not in evaluated]
         for seed in seeds:
             pick = np.random.default_rng(seed).choice(candidates, k[name], replace=False)

@@ -78,11 +78,17 @@ def cloze_items(task_name: str, n: int, shots: int = 5):
     from evals.eval_sets import load_task
 
     task = load_task(task_name, max_passage_chars=400)
+    demo_idx, test_idx = cloze_draw(task, shots, n)
+    return [demo_text(task.pool[i]) for i in demo_idx], [
+        Query(task.test[i].input, [" " + c for c in task.test[i].choices], task.test[i].gold) for i in test_idx], task
+
+
+def cloze_draw(task, shots: int, n: int) -> tuple[list[int], list[int]]:
+    """The fixed (seed 0) draw ``cloze_items`` makes: ``shots`` pool indices for the demos, then ``n`` sorted test
+    indices. The compressor classifier's trainer calls it to keep those demos out of its training prompts."""
     rng = np.random.default_rng(0)
-    demos = [task.pool[i] for i in rng.permutation(len(task.pool))[:shots]]
-    test = [task.test[i] for i in sorted(rng.permutation(len(task.test))[:n])]
-    return [demo_text(d) for d in demos], [Query(e.input, [" " + c for c in e.choices], e.gold)
-                                                       for e in test], task
+    demos = rng.permutation(len(task.pool))[:shots].tolist()
+    return demos, sorted(rng.permutation(len(task.test))[:n].tolist())
 
 
 def build(task: str, n: int, model, tokenizer, embed, rate: float = 0.33) -> dict[str, PromptSet]:
