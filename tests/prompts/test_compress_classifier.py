@@ -39,7 +39,7 @@ def no_lm(monkeypatch):
 
 def test_weights_are_small_and_trained_by_the_script():
     w = load_weights()
-    assert WEIGHTS.stat().st_size < 250_000  # float16 tables (57k weights, most 0): committed, never downloaded
+    assert WEIGHTS.stat().st_size < 250_000  # float16 tables (90k weights, most 0): committed, never downloaded
     assert len(w["dense"]) == len(DENSE) and all(len(w[k]) == n for k, n in HASHED.items())
     meta = w["meta"]
     assert "train_compress_classifier.py" in meta["command"] and meta["prompts"]["held_out"] > 0
@@ -64,6 +64,16 @@ def test_context_tables_see_the_neighbouring_words():
     # the blank unit is skipped: "sat" follows "cat", and "cat" is followed by "sat"
     assert h["prev"][3] == h["prev"][2] != h["prev"][1] and h["next"][1] == h["next"][2]
     assert item_key(" a  b\n") == item_key("a b")
+
+
+def test_word_segment_table_follows_the_teachers_segments():
+    # the teacher scores SEGMENT_TOKENS-token segments in turn: the same word gets another row in a later segment
+    # (segments 0-3, the rest share the last), so a long prompt can keep function words the first segment drops
+    units = [Unit(" the", False, [1] * 128) for _ in range(12)]  # 128 tokens each: two units per segment
+    _, h = features(units)
+    seg = h["word_segment"].tolist()
+    assert seg[0] == seg[1] != seg[2] == seg[3] != seg[4] and len(set(seg)) == 4 and seg[6:] == [seg[6]] * 6
+    assert len(set(h["word"].tolist())) == 1
 
 
 @pytest.mark.parametrize("rate", [0.5, 0.33])
