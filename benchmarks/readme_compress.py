@@ -210,3 +210,23 @@ def compress_verdict(j: dict) -> str:
                          f"{raw['compressed_context_tokens']:,.0f} tokens, which take the teacher seconds each on one "
                          "core); the shared mode ran " + ", ".join(f"{r:g}" for r in rates["shared"]) + ".")
     return "\n".join(prose(x).replace("\n", "\n  ") for x in lines)
+
+
+def compress_runs(j: dict) -> str:
+    """How the JSON was made: each run's command, minutes and load, and the teacher's median seconds per prompt."""
+    parts = j.get("parts") or [{"command": j["command"], "run_s": j["run_s"], "machine": j["machine"]}]
+    runs = "; ".join(f"`{p['command'].replace('python benchmarks/compress_quality.py ', '')}` "
+                     f"({p['run_s'] / 60:.0f} min, load {p['machine']['load_average_at_end'][0]:.1f} at its end)"
+                     for p in parts)
+    threads = sorted({p["machine"]["torch_threads"] for p in parts})
+    teacher = ", ".join(f"{v['wall_s']['self_information']['value']:.2f} s at rate {r}"
+                        for r, v in j["speed"]["by_rate"].items() if r != "all") if j.get("speed") else ""
+    text = (f"**Measured** (`benchmarks/compress_quality.py`, `benchmarks/results/compress_quality.json`; "
+            f"{len(parts)} run{'s' if len(parts) > 1 else ''}"
+            + (", merged with `--merge`" if len(parts) > 1 else "") + f": {runs}). SmolLM2-135M as both compressor "
+            f"and target, torch on {' or '.join(map(str, threads))} thread{'s' if threads != [1] else ''}, on a {parts[0]['machine']['cpus']}-core "
+            "machine shared by the runs, so wall times are not idle-machine numbers (CPU seconds are steadier).")
+    if teacher:
+        text += (f" Today's compressor took a median {teacher} per 5-shot ARC prompt here, not the ~4.5 s the issue "
+                 "measured under heavy load.")
+    return prose(text)

@@ -96,6 +96,7 @@ BLOCKS: dict[str, Block] = {
     "compress_quality": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_quality"),
     "compress_baselines": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_baselines"),
     "compress_reading": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_reading"),
+    "compress_runs": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_runs"),
     "compress_verdict": Block(("compress_quality.json",), "benchmarks.readme_compress:compress_verdict"),
     "vllm_env": Block(("readme_facts.json",), "benchmarks.readme_facts:vllm_env_note"),
     "serving_prompts": Block(("serving_prompts.json",), "benchmarks.readme_prompts:serving_prompts"),
