@@ -158,47 +158,66 @@ def compress_verdict(j: dict) -> str:
     """The section's conclusions, each computed from the JSON: whether the classifier keeps the teacher's quality
     per query, whether either compressor beats truncation, shared cells below every baseline, and which rates ran."""
     cells = _cells(j)
+    lines = _same_quality(j, cells) + _versus_truncation(j) + _bad_shared_cuts(j, cells) + _rates_run(j, cells)
+    return "\n".join(prose(x).replace("\n", "\n  ") for x in lines)
+
+
+def _same_quality(j: dict, cells: dict) -> list[str]:
     per_q = [c for c in j["cells"] if _mode(c) == "per_query" and "vs_self_information" in c]
+    if not per_q:
+        return []
+    worse = [c for c in per_q if any(c["vs_self_information"][m]["verdict"] == "worse"
+                                     for m in ("gold", "correct") if m in c["vs_self_information"])]
+    text = (f"- **Same quality, per query: {'holds in every cell' if not worse else 'not in every cell'}** "
+            f"({len(per_q) - len(worse)} of {len(per_q)}: the classifier's gold log-probability and accuracy are "
+            "within noise of self-information or better).")
+    for c in worse:
+        g = c["vs_self_information"]["gold"]
+        teacher = cells[("per_query", c["task"], c["rate"], "self_information")]["gold_logprob_per_token"]["mean"]
+        text += (f" Worse at {c['task']} {c['rate']:g}: {g['delta']:+.3f} nats/token {_ci(g['ci'], 3)}, "
+                 f"{abs(g['delta'] / teacher):.1%} of the teacher's gold log-probability.")
+    low = min(per_q, key=lambda c: c["vs_self_information"]["gold"]["ci"][0])
+    return [text + f" Within noise is a weak claim where the interval is wide: the lowest lower bound is "
+            f"{low['vs_self_information']['gold']['ci'][0]:+.2f} nats/token ({low['task']} {low['rate']:g})."]
+
+
+def _versus_truncation(j: dict) -> list[str]:
+    lines, any_beats = [], False
+    for m in ("self_information", "classifier"):
+        mine = [c for c in j["cells"] if _mode(c) == "per_query" and c["method"] == m and "vs_baselines" in c]
+        if not mine:
+            continue
+        beats = [f"{c['task']} {c['rate']:g}" for c in mine
+                 if all(c["vs_baselines"][b]["gold"]["verdict"] == "better" for b in TRUNCATIONS)]
+        loses = [f"{c['task']} {c['rate']:g}" for c in mine
+                 if any(c["vs_baselines"][b]["gold"]["verdict"] == "worse" for b in TRUNCATIONS)]
+        any_beats = any_beats or bool(beats)
+        lines.append(f"- Per query, `{m}` beats all three truncations ({', '.join(TRUNCATIONS)}) on gold "
+                     f"log-probability in {', '.join(beats) or 'no cell'}, and is worse than at least one of them "
+                     f"in {', '.join(loses) or 'no cell'} (of {len(mine)} cells).")
+    if lines and not any_beats:
+        lines.append("- So the case for these compressors is cost, not quality: what they buy over truncation "
+                     "is not shown here.")
+    return lines
+
+
+def _bad_shared_cuts(j: dict, cells: dict) -> list[str]:
     lines = []
-    if per_q:
-        worse = [c for c in per_q if any(c["vs_self_information"][m]["verdict"] == "worse"
-                                         for m in ("gold", "correct") if m in c["vs_self_information"])]
-        held = len(per_q) - len(worse)
-        text = (f"- **Same quality, per query: {'holds in every cell' if not worse else 'not in every cell'}** "
-                f"({held} of {len(per_q)}: the classifier's gold log-probability and accuracy are within noise of "
-                "self-information or better).")
-        for c in worse:
-            g = c["vs_self_information"]["gold"]
-            teacher = cells[("per_query", c["task"], c["rate"], "self_information")]["gold_logprob_per_token"]["mean"]
-            text += (f" Worse at {c['task']} {c['rate']:g}: {g['delta']:+.3f} nats/token {_ci(g['ci'], 3)}, "
-                     f"{abs(g['delta'] / teacher):.1%} of the teacher's gold log-probability.")
-        low = min(per_q, key=lambda c: c["vs_self_information"]["gold"]["ci"][0])
-        text += (f" Within noise is a weak claim where the interval is wide: the lowest lower bound is "
-                 f"{low['vs_self_information']['gold']['ci'][0]:+.2f} nats/token ({low['task']} {low['rate']:g}).")
-        lines.append(text)
-        for m in ("self_information", "classifier"):
-            mine = [c for c in j["cells"] if _mode(c) == "per_query" and c["method"] == m and "vs_baselines" in c]
-            beats = [f"{c['task']} {c['rate']:g}" for c in mine
-                     if all(c["vs_baselines"][b]["gold"]["verdict"] == "better" for b in TRUNCATIONS)]
-            loses = [f"{c['task']} {c['rate']:g}" for c in mine
-                     if any(c["vs_baselines"][b]["gold"]["verdict"] == "worse" for b in TRUNCATIONS)]
-            lines.append(f"- Per query, `{m}` beats all three truncations ({', '.join(TRUNCATIONS)}) on gold "
-                         f"log-probability in {', '.join(beats) or 'no cell'}, and is worse than at least one of them "
-                         f"in {', '.join(loses) or 'no cell'} (of {len(mine)} cells).")
-        if not any(all(c["vs_baselines"][b]["gold"]["verdict"] == "better" for b in TRUNCATIONS)
-                   for c in j["cells"] if _mode(c) == "per_query" and "vs_baselines" in c):
-            lines.append("- So the case for these compressors is cost, not quality: what they buy over truncation "
-                         "is not shown here.")
     for c in j["cells"]:
         if _mode(c) != "shared" or c["method"] not in ("self_information", "classifier"):
             continue
-        gold = c["gold_logprob_per_token"]["mean"]
-        base = [cells[("shared", c["task"], c["rate"], b)]["gold_logprob_per_token"]["mean"] for b in BASELINES]
         if all(c["vs_baselines"][b]["gold"]["verdict"] == "worse" for b in BASELINES):  # even below no demos
+            base = [cells[("shared", c["task"], c["rate"], b)]["gold_logprob_per_token"]["mean"] for b in BASELINES]
             raw = cells[("shared", c["task"], 1.0, "uncompressed")]["gold_logprob_per_token"]["mean"]
             lines.append(f"- One cut decides a shared cell: `{c['method']}`'s shared {c['task']} {c['rate']:g} "
-                         f"context scores {gold:.2f} against {raw:.2f} uncompressed, below every baseline "
-                         f"(best {max(base):.2f}), so that cell compares two strings more than two methods.")
+                         f"context scores {c['gold_logprob_per_token']['mean']:.2f} against {raw:.2f} uncompressed, "
+                         f"below every baseline (best {max(base):.2f}), so that cell compares two strings more than "
+                         "two methods.")
+    return lines
+
+
+def _rates_run(j: dict, cells: dict) -> list[str]:
+    lines = []
     for task in j["tasks"]:
         rates = {md: sorted({r for m2, t, r, _ in cells if (m2, t) == (md, task) and r != 1.0}, reverse=True)
                  for md in MODES}
@@ -209,7 +228,7 @@ def compress_verdict(j: dict) -> str:
                          f"({', '.join(f'{r:g}' for r in missing)} left out for time: its contexts average "
                          f"{raw['compressed_context_tokens']:,.0f} tokens, which take the teacher seconds each on one "
                          "core); the shared mode ran " + ", ".join(f"{r:g}" for r in rates["shared"]) + ".")
-    return "\n".join(prose(x).replace("\n", "\n  ") for x in lines)
+    return lines
 
 
 def compress_runs(j: dict) -> str:
@@ -224,8 +243,9 @@ def compress_runs(j: dict) -> str:
     text = (f"**Measured** (`benchmarks/compress_quality.py`, `benchmarks/results/compress_quality.json`; "
             f"{len(parts)} run{'s' if len(parts) > 1 else ''}"
             + (", merged with `--merge`" if len(parts) > 1 else "") + f": {runs}). SmolLM2-135M as both compressor "
-            f"and target, torch on {' or '.join(map(str, threads))} thread{'s' if threads != [1] else ''}, on a {parts[0]['machine']['cpus']}-core "
-            "machine shared by the runs, so wall times are not idle-machine numbers (CPU seconds are steadier).")
+            f"and target, torch on {' or '.join(map(str, threads))} thread{'s' if threads != [1] else ''}, on a "
+            f"{parts[0]['machine']['cpus']}-core machine shared by the runs, so wall times are not idle-machine numbers "
+            "(CPU seconds are steadier).")
     if teacher:
         text += (f" Today's compressor took a median {teacher} per 5-shot ARC prompt here, not the ~4.5 s the issue "
                  "measured under heavy load.")
