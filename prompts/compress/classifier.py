@@ -102,7 +102,7 @@ def features(units: list[Unit], item_starts: list[int] | None = None) -> tuple[n
             item_start, since_sentence, seen_item, prev_unit = i, 0, {}, None
         text = u.text
         stripped = text.strip()
-        key = _key(text)
+        key = keys[i]
         logs = np.log1p(np.asarray(u.ids or [0], dtype=np.float64)) / 11.0
         row = dense[i]
         row[:] = (1.0, logs[0], logs.mean(), logs.max(), logs.min(), min(len(u.ids), 8) / 4,
