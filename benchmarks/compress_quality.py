@@ -279,7 +279,7 @@ def per_query_cells(tasks, rates, n_queries, model, tok, embed, exclude: set[int
         cells.append(base | {"rate": 1.0, "method": "uncompressed", "compressed_context_tokens": float(np.mean(sizes)),
                              **summary(raw, queries)})
         for rate in rates:
-            per_method, agree = {}, []
+            per_method, compressed, agree = {}, {}, []
             for method in COMPRESSORS + BASELINES:
                 pairs, lengths, walls, results = [], [], [], []
                 for i, context in enumerate(contexts):
@@ -297,7 +297,7 @@ def per_query_cells(tasks, rates, n_queries, model, tok, embed, exclude: set[int
                     pairs.append(scored(i, text))
                 per_method[method] = scores = gathered(pairs)
                 if method in COMPRESSORS:
-                    per_method["_" + method] = results
+                    compressed[method] = results
                 cells.append(base | {"rate": rate, "method": method,
                                      "compressed_context_tokens": float(np.mean(lengths)),
                                      "achieved_ratio": float(np.mean([n / s for n, s in zip(lengths, sizes)])),
@@ -310,14 +310,13 @@ def per_query_cells(tasks, rates, n_queries, model, tok, embed, exclude: set[int
             cell = mine["classifier"]
             cell["vs_self_information"] = paired(per_method["self_information"], per_method["classifier"])
             for i, context in enumerate(contexts):
-                a = free_agreement(context, per_method["_self_information"][i], per_method["_classifier"][i])
+                a = free_agreement(context, compressed["self_information"][i], compressed["classifier"][i])
                 if a and a["agreement"] is not None:
                     agree.append(a["agreement"])
             cell["label_agreement"] = {"mean": float(np.mean(agree)) if agree else None, "contexts": len(agree),
                                        "contexts_with_other_coarse_choice": len(contexts) - len(agree)}
-            acc = {m: (cc.get("accuracy") or cc["gold_logprob_per_token"])["mean"] for m in COMPRESSORS + BASELINES
-                   for cc in cells if cc["task"] == name and cc["rate"] == rate and cc["method"] == m
-                   and cc["mode"] == "per_query"}
+            acc = {m: (mine[m].get("accuracy") or mine[m]["gold_logprob_per_token"])["mean"]
+                   for m in COMPRESSORS + BASELINES}
             print(f"per-query {name:8s} rate {rate:.2f}: " + ", ".join(f"{m} {v:.3f}" for m, v in acc.items()),
                   flush=True)
     return cells
