@@ -118,9 +118,10 @@ ablation: install
 
 # The keep/drop word classifier of `winnow compress --method classifier`, distilled from the self-information
 # compressor on packaged data (the weights are committed; this rebuilds them, ~40 min on a shared 2-core CPU).
-# The committed weights' recipe (benchmarks/train_compress_classifier.py docstring): 80 + 160 + 800 prompts labelled by
-# the self-information teacher (~1 s each on an idle core; cached as JSON outside the repo), then fitted. The first
-# 80 were labelled by an earlier version of the script, so a retrain may differ from the committed weights there.
+# The committed weights' recipe (benchmarks/train_compress_classifier.py docstring): 80 + 160 + 800 + 200 prompts
+# labelled by the self-information teacher (~1 s each on an idle core, the 200 long ones ~7 s; cached as JSON outside
+# the repo), then fitted. The first 80 were labelled by an earlier version of the script, and all 1,240 before a
+# demonstration's short answer became a protected span, so a retrain from new labels may differ there.
 CLS_LABELS ?= $(or $(WINNOW_CACHE),$(HOME)/.cache/winnow)/compress_labels
 compress-classifier: install
 	mkdir -p $(CLS_LABELS)
